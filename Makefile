@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`. Each installs what it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+MO := locales/es/LC_MESSAGES/messages.mo
+
+.PHONY: install run test lint format messages bench clean
+
+install: $(STAMP) $(MO)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Compiled catalogs are build output: made from the .po files, never committed.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(VENV)/bin/pybabel compile --use-fuzzy -d locales -D messages
+
+run: install
+	$(PY) -m bot
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install lint
+	$(VENV)/bin/pybabel compile -d locales -D messages --statistics
+	$(PY) -m pytest -q
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Re-extract the texts after changing any user-facing string, then translate the .po files.
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -o locales/messages.pot --no-location --sort-output .
+	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,1 @@
+"""Telegram-facing conversations: one module each, calling the services in `bot/`."""
