@@ -26,17 +26,21 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 test: install lint
-	$(VENV)/bin/pybabel compile -d locales -D messages --statistics
+	$(VENV)/bin/pybabel compile -d locales -D messages
 	$(PY) -m pytest -q
 
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Re-extract the texts after changing any user-facing string, then translate the .po files.
+# Re-extract the texts after changing any user-facing string; Spanish is the source, so its
+# catalog fills itself; other languages' .po files then need their new entries translated.
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ -o locales/messages.pot --no-location --sort-output .
-	$(VENV)/bin/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(PY) tools/fill_source_catalog.py
+	for po in locales/*/LC_MESSAGES/messages.po; do \
+	  case $$po in locales/es/*) ;; *) $(VENV)/bin/pybabel update -i locales/messages.pot \
+	    -l $$(echo $$po | cut -d/ -f2) -o $$po --no-fuzzy-matching ;; esac; done
 
 bench: install
 	$(PY) -m bench

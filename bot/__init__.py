@@ -1,1 +1,1 @@
-"""Niñez Migrante bot: services that know nothing of Telegram, and the wiring that connects them to it."""
+"""Niñez Migrante bot: the services that know nothing of Telegram, and the wiring to it."""

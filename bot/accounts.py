@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot.storage import Account, Database, VerificationToken, utcnow
+
+# 32 bytes = 256 bits from the OS's CSPRNG; URL-safe base64 gives a 43-character token.
+TOKEN_BYTES = 32
 
 
 class VerifyStatus(enum.Enum):
@@ -20,3 +35,169 @@ class VerifyOutcome:
     telegram_chat_id: int | None = None
     first_name: str | None = None
     locale: str = "es"
+    account_id: int | None = None
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    email: str
+    first_names: str
+    father_surname: str
+    mother_surname: str
+    birth_date: date
+    country_code: str
+    password_hash: str
+    telegram_user_id: int
+    telegram_chat_id: int
+    locale: str = "es"
+
+
+@dataclass(frozen=True)
+class CreatedAccount:
+    account: Account
+    link: str
+    expires_at: datetime
+
+
+class EmailTaken(Exception):
+    """That e-mail address already has an account: no second account, no link."""
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class PasswordHashing:
+    """Argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile), off the event loop."""
+
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self._hasher = hasher or PasswordHasher()
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def matches(self, password_hash: str, password: str) -> bool:
+        def check() -> bool:
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await asyncio.to_thread(check)
+
+
+class AccountService:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        link_base: str,
+        token_ttl: timedelta = timedelta(hours=48),
+        passwords: PasswordHashing | None = None,
+    ) -> None:
+        self._db = database
+        self._link_base = link_base.rstrip("/")
+        self._token_ttl = token_ttl
+        self.passwords = passwords or PasswordHashing()
+
+    def link_for(self, token: str) -> str:
+        return f"{self._link_base}/validate/{token}"
+
+    async def email_taken(self, email: str) -> bool:
+        async with self._db.session() as session:
+            found = await session.exec(select(Account.id).where(Account.email == email.lower()))
+            return found.first() is not None
+
+    async def get(self, account_id: int) -> Account | None:
+        async with self._db.session() as session:
+            return await session.get(Account, account_id)
+
+    async def latest_account(self, telegram_user_id: int) -> Account | None:
+        """The family's newest account, verified ones first (a family may register several
+        children, each with its own e-mail)."""
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(Account)
+                .where(Account.telegram_user_id == telegram_user_id)
+                .order_by(col(Account.verified_at).is_(None), col(Account.id).desc())
+            )
+            return found.first()
+
+    async def create(self, new: NewAccount) -> CreatedAccount:
+        """Creates the account and its first verification token, in one transaction."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        expires_at = utcnow() + self._token_ttl
+        account = Account(
+            email=new.email.lower(),
+            first_names=new.first_names,
+            father_surname=new.father_surname,
+            mother_surname=new.mother_surname,
+            birth_date=new.birth_date,
+            country_code=new.country_code,
+            password_hash=new.password_hash,
+            telegram_user_id=new.telegram_user_id,
+            telegram_chat_id=new.telegram_chat_id,
+            locale=new.locale,
+        )
+        async with self._db.session() as session:
+            session.add(account)
+            try:
+                await session.flush()
+            except IntegrityError as error:
+                await session.rollback()
+                raise EmailTaken(new.email) from error
+            assert account.id is not None
+            session.add(
+                VerificationToken(
+                    account_id=account.id, token_hash=hash_token(token), expires_at=expires_at
+                )
+            )
+            try:
+                await session.commit()
+            except IntegrityError as error:
+                await session.rollback()
+                raise EmailTaken(new.email) from error
+        return CreatedAccount(account=account, link=self.link_for(token), expires_at=expires_at)
+
+    async def verify(self, token: str) -> VerifyOutcome:
+        now = utcnow()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(VerificationToken).where(VerificationToken.token_hash == hash_token(token))
+            )
+            stored = found.first()
+            if stored is None:
+                return VerifyOutcome(VerifyStatus.UNKNOWN)
+            account = await session.get(Account, stored.account_id)
+            if account is None:
+                return VerifyOutcome(VerifyStatus.UNKNOWN)
+            if stored.used_at is None and stored.expires_at <= now:
+                return VerifyOutcome(VerifyStatus.EXPIRED)
+            # Read before the UPDATEs below, which expire the loaded account.
+            told = {
+                "telegram_chat_id": account.telegram_chat_id,
+                "first_name": account.first_names.split(" ")[0],
+                "locale": account.locale,
+                "account_id": account.id,
+            }
+
+            # Only one of two simultaneous openings may win: the conditional UPDATE tells which.
+            used = await session.exec(
+                update(VerificationToken)
+                .where(col(VerificationToken.id) == stored.id)
+                .where(col(VerificationToken.used_at).is_(None))
+                .values(used_at=now)
+            )
+            if used.rowcount == 1:
+                await session.exec(
+                    update(Account)
+                    .where(col(Account.id) == account.id)
+                    .where(col(Account.verified_at).is_(None))
+                    .values(verified_at=now)
+                )
+                await session.commit()
+                status = VerifyStatus.VERIFIED
+            else:
+                await session.rollback()
+                status = VerifyStatus.ALREADY_VERIFIED
+            return VerifyOutcome(status, **told)

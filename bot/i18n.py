@@ -6,7 +6,7 @@ Msgids are written in Spanish, the language of the portal; other languages are c
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
@@ -28,7 +28,7 @@ class CatalogMissing(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str = DEFAULT_LOCALE) -> NullTranslations:
     # Babel returns a silent NullTranslations when the .mo file is missing; that would
     # show raw msgids in every other language, so a missing catalog is an error here.

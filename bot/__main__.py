@@ -1,0 +1,76 @@
+"""`python -m bot`: the bot and its web server in one process and one event loop.
+
+With no TELEGRAM_BOT_TOKEN, a local chat in the terminal drives the very same Application
+through a small Bot API server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from bot import logs
+from bot.app import start_bot
+from bot.i18n import CatalogMissing, translations
+from bot.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger("bot")
+
+
+async def run(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    local_api = None
+    token, base_url = settings.telegram_bot_token, settings.telegram_base_url
+    if not token:
+        from bot.local_telegram import LocalBotApi
+
+        local_api = LocalBotApi()
+        await local_api.start()
+        token, base_url = local_api.token, local_api.base_url
+
+    running = await start_bot(settings, token=token, base_url=base_url)
+    logger.info("bot running; links start with %s", running.link_base)
+    chat_task = None
+    try:
+        if local_api is not None:
+            from bot.terminal import run_terminal_chat
+
+            chat_task = asyncio.create_task(run_terminal_chat(local_api, stop=stop))
+        await stop.wait()
+    finally:
+        logger.info("stopping")
+        if chat_task is not None:
+            chat_task.cancel()
+            await asyncio.gather(chat_task, return_exceptions=True)
+        await running.stop()
+        if local_api is not None:
+            await local_api.stop()
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"Configuración inválida — {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    logs.configure(settings.log_level, quiet_console=not settings.telegram_bot_token)
+    try:
+        translations("es")
+    except CatalogMissing as error:
+        print(f"Falta el catálogo de textos — {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    try:
+        asyncio.run(run(settings))
+    except OSError as error:
+        print(f"No se pudo iniciar — {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,391 @@
+"""The portal's registration form, declared once as data, and the one mechanism that walks it.
+
+A draft in the database holds every acknowledged answer, so the conversation layer only asks,
+shows and forwards; it never decides what comes next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
+from bot.countries import COMMON_COUNTRIES, country_name, find_country
+from bot.i18n import N_, translator
+from bot.results import Choice, Invalid, Result, Suggestion, Valid
+from bot.storage import Database, RegistrationDraft, utcnow
+from bot.validation import (
+    MAX_TEXT_LENGTH,
+    format_date,
+    validate_birth_date,
+    validate_email,
+    validate_email_confirmation,
+    validate_name,
+    validate_password,
+)
+
+HUMAN_CHECK = "human_check"
+SUMMARY = "summary"
+
+
+@dataclass(frozen=True)
+class FormContext:
+    """What a field's check may need beyond the text: today's date, and the account services."""
+
+    accounts: AccountService
+    today: date
+    locale: str = "es"
+    check_deliverability: bool = False
+
+
+# text, answers so far, context, chosen (True when the text is the value of a button we offered)
+Accept = Callable[[str, dict[str, Any], FormContext, bool], Awaitable[Result]]
+
+
+@dataclass(frozen=True)
+class FormField:
+    key: str
+    label: str  # the portal's own label
+    question: str
+    example: str
+    accept: Accept
+    quick_answers: Callable[[str], tuple[Choice, ...]] = lambda _locale: ()
+    secret: bool = False  # the message holding it is deleted; it is never shown back
+    confirms: str | None = None  # the key of the field this one repeats
+    display: Callable[[Any, str], str] = field(default=lambda value, _locale: str(value))
+
+
+def _pure(validator: Callable[[str], Result]) -> Accept:
+    async def accept(text: str, _answers: dict, _ctx: FormContext, _chosen: bool) -> Result:
+        return validator(text)
+
+    return accept
+
+
+async def _mother_surname(text: str, answers: dict, ctx: FormContext, chosen: bool) -> Result:
+    if chosen and text == "":
+        return Valid("")
+    return validate_name(text)
+
+
+async def _birth_date(text: str, _answers: dict, ctx: FormContext, _chosen: bool) -> Result:
+    result = validate_birth_date(text, today=ctx.today)
+    if isinstance(result, Valid):
+        # JSON in the draft: the ISO form, turned back into a date when the account is made.
+        return Valid(result.value.isoformat(), result.note, result.note_params)
+    return result
+
+
+async def _country(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> Result:
+    if chosen:
+        return Valid(text)
+    return find_country(text, ctx.locale)
+
+
+async def _email(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> Result:
+    result = validate_email(
+        text, check_deliverability=ctx.check_deliverability, accept_as_typed=chosen
+    )
+    if isinstance(result, Valid) and await ctx.accounts.email_taken(result.value):
+        return Invalid(
+            N_(
+                "Ya existe una cuenta con el correo {email}. No se puede crear otra con el "
+                "mismo correo. Escriba otro correo electrónico, por ejemplo {example}."
+            ),
+            {"email": result.value, "example": "nombre@gmail.com"},
+        )
+    return result
+
+
+async def _email_confirmation(text: str, answers: dict, _ctx: FormContext, _chosen: bool):
+    result = validate_email_confirmation(text, email=answers["correo"])
+    return Valid(True) if isinstance(result, Valid) else result
+
+
+async def _password(text: str, _answers: dict, ctx: FormContext, _chosen: bool) -> Result:
+    result = validate_password(text)
+    if isinstance(result, Valid):
+        return Valid(await ctx.accounts.passwords.hash(result.value))
+    return result
+
+
+async def _password_confirmation(text: str, answers: dict, ctx: FormContext, _chosen: bool):
+    if await ctx.accounts.passwords.matches(answers["contrasena"], text):
+        return Valid(True)
+    return Invalid(
+        N_(
+            "Las contraseñas no coinciden. Escriba otra vez la misma contraseña, o toque "
+            "«Cambiar la contraseña» para elegir otra."
+        )
+    )
+
+
+def _common_countries(locale: str) -> tuple[Choice, ...]:
+    return tuple(Choice(country_name(code, locale), code) for code in COMMON_COUNTRIES)
+
+
+def _hidden(_value: Any, _locale: str) -> str:
+    return "••••••••"
+
+
+FIELDS: tuple[FormField, ...] = (
+    FormField(
+        key="nombre",
+        label=N_("Nombre"),
+        question=N_(
+            "¿Cuál es el nombre del niño, niña o adolescente? Escriba todos sus nombres, "
+            "tal como aparecen en su documento."
+        ),
+        example=N_("María José"),
+        accept=_pure(validate_name),
+    ),
+    FormField(
+        key="apellido_paterno",
+        label=N_("Apellido Paterno"),
+        question=N_("¿Cuál es su primer apellido (apellido paterno), como en su documento?"),
+        example=N_("Pérez"),
+        accept=_pure(validate_name),
+    ),
+    FormField(
+        key="apellido_materno",
+        label=N_("Apellido Materno"),
+        question=N_(
+            "¿Cuál es su segundo apellido (apellido materno)? Si no tiene, toque el botón."
+        ),
+        example=N_("González"),
+        accept=_mother_surname,
+        quick_answers=lambda _locale: (Choice(N_("No tiene segundo apellido"), ""),),
+        display=lambda value, locale: value or translator(locale)(N_("(no tiene)")),
+    ),
+    FormField(
+        key="fecha_nacimiento",
+        label=N_("Fecha de nacimiento"),
+        question=N_("¿Cuál es su fecha de nacimiento? Escríbala así: dd-mm-aaaa."),
+        example="23-04-2015",
+        accept=_birth_date,
+        display=lambda value, _locale: format_date(date.fromisoformat(value)),
+    ),
+    FormField(
+        key="pais_nacimiento",
+        label=N_("País de nacimiento"),
+        question=N_("¿En qué país nació? Toque un botón o escriba el nombre del país."),
+        example=N_("Venezuela"),
+        accept=_country,
+        quick_answers=_common_countries,
+        display=lambda value, locale: country_name(value, locale),
+    ),
+    FormField(
+        key="correo",
+        label=N_("Correo electrónico"),
+        question=N_(
+            "¿Qué correo electrónico usará la cuenta? Use un correo que la familia revise y "
+            "conserve por mucho tiempo: allí llegará el enlace de validación."
+        ),
+        example="nombre@gmail.com",
+        accept=_email,
+    ),
+    FormField(
+        key="correo_confirmacion",
+        label=N_("Confirmar correo electrónico"),
+        question=N_("Escriba de nuevo el mismo correo electrónico, para confirmarlo."),
+        example="nombre@gmail.com",
+        accept=_email_confirmation,
+        confirms="correo",
+    ),
+    FormField(
+        key="contrasena",
+        label=N_("Contraseña"),
+        question=N_(
+            "Elija una contraseña para la cuenta: 8 caracteres como mínimo. Apúntela en un "
+            "lugar seguro. Borraré su mensaje apenas lo lea."
+        ),
+        example=N_("una frase que recuerde, con letras y números"),
+        accept=_password,
+        secret=True,
+        display=_hidden,
+    ),
+    FormField(
+        key="contrasena_confirmacion",
+        label=N_("Confirmar contraseña"),
+        question=N_("Escriba de nuevo la misma contraseña, para confirmarla."),
+        example=N_("la misma contraseña"),
+        accept=_password_confirmation,
+        secret=True,
+        confirms="contrasena",
+    ),
+)
+
+FIELDS_BY_KEY = {form_field.key: form_field for form_field in FIELDS}
+# What the summary lists: every field but the confirmations, which only repeat another.
+SUMMARY_FIELDS = tuple(form_field for form_field in FIELDS if form_field.confirms is None)
+
+TOO_LONG = N_(
+    "Ese texto es demasiado largo ({length} caracteres). Escriba solo el dato pedido, "
+    "por ejemplo: {example}"
+)
+
+
+def position(key: str) -> int:
+    """1-based position of a field, for "Paso 3 de 9"."""
+    return [form_field.key for form_field in FIELDS].index(key) + 1
+
+
+def next_step(draft: RegistrationDraft) -> str:
+    for form_field in FIELDS:
+        if form_field.key not in draft.answers:
+            return form_field.key
+    return SUMMARY if draft.human_checked else HUMAN_CHECK
+
+
+def answered_labels(draft: RegistrationDraft) -> list[str]:
+    return [form_field.label for form_field in FIELDS if form_field.key in draft.answers]
+
+
+def summary(draft: RegistrationDraft, locale: str) -> list[tuple[str, str]]:
+    """(label, shown value) of each answer, the password hidden; labels still to translate."""
+    return [
+        (form_field.label, form_field.display(draft.answers[form_field.key], locale))
+        for form_field in SUMMARY_FIELDS
+        if form_field.key in draft.answers
+    ]
+
+
+class Registrations:
+    """Drafts in the database, and what an answer does to one."""
+
+    def __init__(
+        self,
+        database: Database,
+        accounts: AccountService,
+        *,
+        check_deliverability: bool = False,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._db = database
+        self._accounts = accounts
+        self._check_deliverability = check_deliverability
+        self._today = today
+
+    async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
+        async with self._db.session() as session:
+            return await session.get(RegistrationDraft, telegram_user_id)
+
+    async def begin(self, telegram_user_id: int, chat_id: int, locale: str) -> RegistrationDraft:
+        """The family's draft: the one in progress, or a new one at the first field."""
+        draft = await self.current(telegram_user_id)
+        if draft is not None:
+            return draft
+        draft = RegistrationDraft(
+            telegram_user_id=telegram_user_id,
+            telegram_chat_id=chat_id,
+            locale=locale,
+            step=FIELDS[0].key,
+        )
+        self._offer_quick_answers(draft)
+        await self._save(draft)
+        return draft
+
+    async def discard(self, telegram_user_id: int) -> list[str]:
+        """Deletes the draft; returns the labels of the answers that were thrown away."""
+        async with self._db.session() as session:
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+            if draft is None:
+                return []
+            labels = answered_labels(draft)
+            await session.delete(draft)
+            await session.commit()
+            return labels
+
+    async def answer(
+        self, draft: RegistrationDraft, text: str, *, chosen: bool = False
+    ) -> Result | None:
+        """Checks `text` as the answer to the draft's current field.
+
+        A valid answer is stored and the draft moves on, durably, before this returns.
+        Returns None when the draft is not waiting for a field.
+        """
+        form_field = FIELDS_BY_KEY.get(draft.step)
+        if form_field is None:
+            return None
+        if len(text) > MAX_TEXT_LENGTH:
+            return Invalid(TOO_LONG, {"length": len(text), "example": form_field.example})
+        context = FormContext(
+            accounts=self._accounts,
+            today=self._today(),
+            locale=draft.locale,
+            check_deliverability=self._check_deliverability,
+        )
+        result = await form_field.accept(text, dict(draft.answers), context, chosen)
+        if isinstance(result, Valid):
+            draft.answers = {**draft.answers, form_field.key: result.value}
+            self._move_to(draft, next_step(draft))
+        elif isinstance(result, Suggestion):
+            draft.choices = [[choice.label, choice.value] for choice in result.choices]
+        else:
+            self._offer_quick_answers(draft)
+        await self._save(draft)
+        return result
+
+    async def pick(self, draft: RegistrationDraft, step: str, index: int) -> Result | None:
+        """A button of the current question was pressed; None when it belongs to another."""
+        if step != draft.step or not 0 <= index < len(draft.choices):
+            return None
+        return await self.answer(draft, draft.choices[index][1], chosen=True)
+
+    async def pass_human_check(self, draft: RegistrationDraft) -> None:
+        draft.human_checked = True
+        self._move_to(draft, next_step(draft))
+        await self._save(draft)
+
+    async def edit(self, draft: RegistrationDraft, key: str) -> None:
+        """Asks a field again; its confirmation, if any, is asked again after it."""
+        target = FIELDS_BY_KEY[key]
+        dropped = {target.key} | {f.key for f in FIELDS if f.confirms == target.key}
+        draft.answers = {k: v for k, v in draft.answers.items() if k not in dropped}
+        self._move_to(draft, target.key)
+        await self._save(draft)
+
+    async def create_account(self, draft: RegistrationDraft) -> CreatedAccount:
+        """Creates the account from a finished draft, then forgets the draft.
+
+        Raises EmailTaken when the address got an account meanwhile; the draft then asks
+        for another address.
+        """
+        answers = draft.answers
+        new = NewAccount(
+            email=answers["correo"],
+            first_names=answers["nombre"],
+            father_surname=answers["apellido_paterno"],
+            mother_surname=answers["apellido_materno"],
+            birth_date=date.fromisoformat(answers["fecha_nacimiento"]),
+            country_code=answers["pais_nacimiento"],
+            password_hash=answers["contrasena"],
+            telegram_user_id=draft.telegram_user_id,
+            telegram_chat_id=draft.telegram_chat_id,
+            locale=draft.locale,
+        )
+        try:
+            created = await self._accounts.create(new)
+        except EmailTaken:
+            await self.edit(draft, "correo")
+            raise
+        await self.discard(draft.telegram_user_id)
+        return created
+
+    def _move_to(self, draft: RegistrationDraft, step: str) -> None:
+        draft.step = step
+        self._offer_quick_answers(draft)
+
+    @staticmethod
+    def _offer_quick_answers(draft: RegistrationDraft) -> None:
+        form_field = FIELDS_BY_KEY.get(draft.step)
+        quick = form_field.quick_answers(draft.locale) if form_field else ()
+        draft.choices = [[choice.label, choice.value] for choice in quick]
+
+    async def _save(self, draft: RegistrationDraft) -> None:
+        draft.updated_at = utcnow()
+        async with self._db.session() as session:
+            await session.merge(draft)
+            await session.commit()

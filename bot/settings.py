@@ -1,0 +1,127 @@
+"""The bot's settings: one class read from the environment and from a `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A setting is wrong; the message is one line that names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: str | None = None
+    telegram_base_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path("./data")
+    public_url: str | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    mail_from: str = "Programa Niñez Migrante <no-reply@localhost>"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    verification_ttl_hours: float = Field(default=48.0, gt=0)
+    email_check_deliverability: bool = False
+
+    @field_validator(
+        "telegram_bot_token",
+        "telegram_base_url",
+        "database_url",
+        "public_url",
+        "smtp_host",
+        "smtp_username",
+        "smtp_password",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `.env.example` copied as is leaves `NAME=`; that means "not set", not "empty".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("smtp_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_level", "smtp_security", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return (
+            value.upper()
+            if value.lower() in {"debug", "info", "warning", "error", "critical"}
+            else value.lower()
+        )
+
+    @field_validator("public_url", "telegram_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _has_address(cls, value: str) -> str:
+        if "@" not in value:
+            raise ValueError("must contain an e-mail address")
+        return value
+
+    @property
+    def database_url_async(self) -> str:
+        """DATABASE_URL as an async SQLAlchemy URL; the plain scheme people write is accepted."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'bot.sqlite3').resolve()}"
+        return async_database_url(url)
+
+    @property
+    def link_base(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.web_host}:{self.web_port}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+def async_database_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise SettingsError(f"DATABASE_URL: not a database URL: {url!r}")
+    if scheme in ("sqlite", "sqlite+aiosqlite"):
+        return f"sqlite+aiosqlite://{rest}"
+    if scheme in ("postgres", "postgresql", "postgresql+asyncpg"):
+        return f"postgresql+asyncpg://{rest}"
+    raise SettingsError(
+        f"DATABASE_URL: unsupported database {scheme!r} (use sqlite:///path or postgresql://...)"
+    )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads the settings, turning pydantic's report into one line per wrong setting."""
+    try:
+        settings = Settings(**overrides)
+        settings.database_url_async  # noqa: B018 - checks DATABASE_URL now, not at first use
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = str(problem["loc"][0]).upper() if problem["loc"] else "?"
+            lines.append(f"{name}: {problem['msg']}")
+        raise SettingsError("; ".join(lines)) from None
+    return settings

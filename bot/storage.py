@@ -1,0 +1,120 @@
+"""Storage: the SQLModel tables and the one place where database sessions are opened.
+
+Runs on SQLite (the embedded default, through aiosqlite) and on PostgreSQL (asyncpg).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, BigInteger, Column, event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Field, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def utcnow() -> datetime:
+    # Stored without a time zone on both databases (NaiveDatetime); every timestamp is UTC.
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Account(SQLModel, table=True):
+    """An account on the portal, with the child's data as written on the child's document."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Normalised (lower case); unique in the database itself, so two registrations of one
+    # address at the same moment cannot both succeed.
+    email: str = Field(max_length=320, unique=True, index=True)
+    first_names: str = Field(max_length=100)
+    father_surname: str = Field(max_length=100)
+    mother_surname: str = Field(default="", max_length=100)
+    birth_date: date
+    country_code: str = Field(max_length=2)
+    password_hash: str = Field(max_length=255)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    locale: str = Field(default="es", max_length=16)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    verified_at: NaiveDatetime | None = None
+
+
+class VerificationToken(SQLModel, table=True):
+    """A verification link's token, kept only as its SHA-256 hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime
+    used_at: NaiveDatetime | None = None
+
+
+class RegistrationDraft(SQLModel, table=True):
+    """A registration in progress: one per Telegram user, answers kept as they are acknowledged.
+
+    `answers` maps a form field's key to its stored value; a password is stored only as its
+    Argon2id hash, and a confirmation only as `true`.
+    """
+
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    locale: str = Field(default="es", max_length=16)
+    step: str = Field(max_length=40)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Values of the buttons offered with the current question (suggestions, quick answers),
+    # so that a button press is understood even after a restart.
+    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    human_checked: bool = False
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    updated_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            _ensure_sqlite_folder(url)
+            options["connect_args"] = {"timeout": 30}
+        else:
+            options["pool_pre_ping"] = True
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session:
+            yield session
+
+    async def create_schema(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(SQLModel.metadata.create_all)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    from pathlib import Path
+
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the web page read while the bot writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

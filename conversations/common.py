@@ -1,0 +1,79 @@
+"""What every conversation needs from a Telegram update: the services, the family's language,
+a way to send text with buttons, and a keyboard that goes away once pressed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.i18n import Translate, normalise_locale, translator
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+SERVICES_KEY = "services"
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data[SERVICES_KEY]
+
+
+def locale_of(update: Update) -> str:
+    user = update.effective_user
+    return normalise_locale(user.language_code if user else None)
+
+
+def texts(update: Update) -> Translate:
+    return translator(locale_of(update))
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Inline buttons from rows of (label, callback data); None when there are none."""
+    buttons = [
+        [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in rows
+        if row
+    ]
+    return InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def in_rows(buttons: Sequence[tuple[str, str]], per_row: int) -> list[list[tuple[str, str]]]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+async def reply(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+) -> Message:
+    chat = update.effective_chat
+    assert chat is not None
+    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+async def settle_button(update: Update) -> None:
+    """Acknowledges a button press and removes that keyboard, so an old question's buttons
+    cannot be pressed again by mistake. Both are courtesies: failing them changes nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer()
+        if query.message is not None and isinstance(query.message, Message):
+            await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as error:
+        logger.info("could not settle a button press: %s", error)
+
+
+async def delete_quietly(message: Message) -> bool:
+    """Deletes a message; returns whether it is gone."""
+    try:
+        return await message.delete()
+    except TelegramError as error:
+        logger.warning("could not delete message %s: %s", message.message_id, error)
+        return False

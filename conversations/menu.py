@@ -1,0 +1,142 @@
+"""The main menu: /start's welcome, the portal's home for a verified family, /ayuda, and the
+short hint for a message that no conversation is waiting for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters
+
+from bot.accounts import VerifyOutcome
+from bot.i18n import Translate, translator
+from bot.portal import TRAMITES, Home
+from bot.storage import Account
+from conversations.common import keyboard, reply, services, texts
+from conversations.registration import START_BUTTON
+
+
+@dataclass(frozen=True)
+class AccountVerified:
+    """Put on the update queue by the web page of the link, so the chat hears of it at once."""
+
+    outcome: VerifyOutcome
+
+
+def menu_keyboard(_: Translate):
+    return keyboard([[(_("Crear cuenta"), START_BUTTON)]])
+
+
+def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
+    home = home or Home()
+    lines = [
+        _("Servicio Nacional de Migraciones — Trámites"),
+        _("Cuenta de {name} ({email})", name=account.first_names, email=account.email),
+        "",
+        _("Estado de cuenta: Verificado"),
+        _("Su cuenta ha sido correctamente verificada."),
+        "",
+        _("Iniciar trámite"),
+        _("Bandeja de Entrada ({n})", n=home.inbox) + " · " + _("Sin asignar"),
+        _("Historial de Trámites ({n})", n=home.history),
+        "",
+        _("Listado de trámites disponibles:"),
+        *(f"• {_(tramite)}" for tramite in TRAMITES),
+    ]
+    return "\n".join(lines)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    assert user is not None
+    _ = texts(update)
+    account = await services(context).accounts.latest_account(user.id)
+    if account is not None and account.verified_at is not None:
+        await reply(update, context, home_text(account, _), menu_keyboard(_))
+        return
+    welcome = "\n\n".join(
+        (
+            _("¡Hola! Soy el asistente del Programa Niñez Migrante."),
+            _(
+                "Le ayudo a crear y validar la cuenta del portal de trámites del Servicio "
+                "Nacional de Migraciones (SERMIG), el primer paso para pedir la residencia de "
+                "un niño, niña o adolescente."
+            ),
+            _(
+                "Es gratis. Nunca le pediremos dinero. No comparta su contraseña con nadie, "
+                "tampoco con quien diga ayudarle."
+            ),
+            _(
+                "Tenga a mano:\n• el documento del niño, niña o adolescente (NNA): la cuenta "
+                "lleva sus datos tal como aparecen allí;\n• un correo electrónico que la "
+                "familia use y pueda revisar por mucho tiempo."
+            ),
+        )
+    )
+    if account is not None:
+        welcome += "\n\n" + _(
+            "Ya creó una cuenta con el correo {email}, pero todavía no está validada: abra el "
+            "enlace que le enviamos (revise también la carpeta de spam).",
+            email=account.email,
+        )
+    await reply(update, context, welcome, menu_keyboard(_))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _ = texts(update)
+    await reply(
+        update,
+        context,
+        _(
+            "Esto es lo que puedo hacer:\n"
+            "/crear_cuenta — crear la cuenta del portal, paso a paso\n"
+            "/cancelar — dejar el registro en curso\n"
+            "/start — volver al inicio"
+        ),
+        menu_keyboard(_),
+    )
+
+
+async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _ = texts(update)
+    await reply(update, context, _("No hay nada que cancelar."), menu_keyboard(_))
+
+
+async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message that no conversation was waiting for."""
+    user = update.effective_user
+    _ = texts(update)
+    draft = await services(context).registrations.current(user.id) if user else None
+    if draft is not None:
+        text = _("Tiene una cuenta a medio crear. Toque «Crear cuenta» para seguir donde quedó.")
+    else:
+        text = _("No entendí su mensaje. Elija una opción del menú, o escriba /ayuda.")
+    await reply(update, context, text, menu_keyboard(_))
+
+
+async def account_verified(update: AccountVerified, context: ContextTypes.DEFAULT_TYPE) -> None:
+    outcome = update.outcome
+    if outcome.telegram_chat_id is None or outcome.account_id is None:
+        return
+    account = await services(context).accounts.get(outcome.account_id)
+    if account is None:
+        return
+    _ = translator(outcome.locale)
+    text = (
+        _("¡Su correo fue validado! La cuenta quedó verificada.") + "\n\n" + home_text(account, _)
+    )
+    await context.bot.send_message(outcome.telegram_chat_id, text)
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("start", start),
+        CommandHandler(["ayuda", "help"], help_command),
+        CommandHandler("cancelar", nothing_to_cancel),
+        TypeHandler(AccountVerified, account_verified),
+    ]
+
+
+def catch_all() -> MessageHandler:
+    """Registered last: it answers only what nothing else did."""
+    return MessageHandler(filters.ALL, hint)

@@ -1,0 +1,464 @@
+"""The registration conversation: the portal's "Crear cuenta" form, one field per message.
+
+Which field comes next, and what an answer means, is decided by `bot.registration`; this module
+only asks, shows buttons, deletes password messages and sends the link.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.accounts import CreatedAccount, EmailTaken
+from bot.i18n import N_, Translate, translator
+from bot.mail import MailError, build_verification_email
+from bot.registration import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    HUMAN_CHECK,
+    SUMMARY,
+    SUMMARY_FIELDS,
+    position,
+    summary,
+)
+from bot.results import Invalid, Result, Suggestion, Valid
+from bot.storage import RegistrationDraft
+from conversations.common import (
+    delete_quietly,
+    in_rows,
+    keyboard,
+    locale_of,
+    reply,
+    services,
+    settle_button,
+    texts,
+)
+
+logger = logging.getLogger(__name__)
+
+# Conversation states. Every form field shares ASKING: the draft knows which field it is.
+ASKING, CHECKING_HUMAN, REVIEWING = "asking", "checking_human", "reviewing"
+
+PICK, EDIT, HUMAN_OK, CREATE, CANCEL = "pick", "edit", "human:ok", "create", "cancel"
+START_BUTTON = "menu:crear_cuenta"
+
+
+def state_of(draft: RegistrationDraft) -> str:
+    if draft.step == HUMAN_CHECK:
+        return CHECKING_HUMAN
+    if draft.step == SUMMARY:
+        return REVIEWING
+    return ASKING
+
+
+# --- Asking -----------------------------------------------------------------------------------
+
+
+def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboardMarkup | None]:
+    if draft.step == HUMAN_CHECK:
+        text = _(
+            "Último paso antes de revisar: el portal pide confirmar que usted no es un robot. "
+            "Toque el botón."
+        )
+        return text, keyboard([[(_("No soy un robot"), HUMAN_OK)]])
+    if draft.step == SUMMARY:
+        return _summary(draft, _)
+
+    form_field = FIELDS_BY_KEY[draft.step]
+    text = "\n\n".join(
+        (
+            _(
+                "Paso {n} de {total}: {label}",
+                n=position(form_field.key),
+                total=len(FIELDS),
+                label=_(form_field.label),
+            ),
+            _(form_field.question),
+            _("Ejemplo: {example}", example=_(form_field.example)),
+        )
+    )
+    choices = [
+        (_(label), f"{PICK}:{draft.step}:{index}")
+        for index, (label, _value) in enumerate(draft.choices)
+    ]
+    rows = in_rows(choices, 2 if len(choices) > 3 else 1)
+    if form_field.confirms:
+        change = (
+            N_("Cambiar el correo")
+            if form_field.confirms == "correo"
+            else N_("Cambiar la contraseña")
+        )
+        rows.append([(_(change), f"{EDIT}:{form_field.confirms}")])
+    return text, keyboard(rows)
+
+
+def _summary(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboardMarkup | None]:
+    lines = [
+        _(
+            "Revise los datos de la cuenta. Deben ser los del documento del niño, niña o "
+            "adolescente:"
+        ),
+        "",
+    ]
+    lines += [f"{_(label)}: {shown}" for label, shown in summary(draft, draft.locale)]
+    lines += [
+        "",
+        _(
+            "Si algo está mal, toque el dato para corregirlo. Si todo está bien, toque "
+            "«Crear cuenta»."
+        ),
+    ]
+    edits = [(f"✏️ {_(f.label)}", f"{EDIT}:{f.key}") for f in SUMMARY_FIELDS]
+    rows = [*in_rows(edits, 2), [(_("✅ Crear cuenta"), CREATE)], [(_("Cancelar"), CANCEL)]]
+    return "\n".join(lines), keyboard(rows)
+
+
+async def ask(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, *before: str
+) -> str:
+    """Sends the draft's current question, after any `before` lines; returns the state."""
+    _ = translator(draft.locale)
+    question, markup = _question(draft, _)
+    await reply(update, context, "\n\n".join((*before, question)), markup)
+    return state_of(draft)
+
+
+def _explain(result: Result, _: Translate) -> str | None:
+    if isinstance(result, Invalid):
+        return _(result.message, **result.params)
+    if isinstance(result, Valid) and result.note:
+        return _(result.note, **result.note_params)
+    return None
+
+
+async def _respond(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: RegistrationDraft,
+    result: Result,
+    *before: str,
+) -> str:
+    _ = translator(draft.locale)
+    if isinstance(result, Suggestion):
+        buttons = [
+            (label, f"{PICK}:{draft.step}:{index}")
+            for index, (label, _value) in enumerate(draft.choices)
+        ]
+        text = "\n\n".join(
+            (
+                *before,
+                _(result.message, **result.params),
+                _("Toque la opción correcta, o escriba la respuesta de nuevo."),
+            )
+        )
+        await reply(update, context, text, keyboard(in_rows(buttons, 1)))
+        return state_of(draft)
+    explanation = _explain(result, _)
+    return await ask(update, context, draft, *before, *([explanation] if explanation else []))
+
+
+# --- Entry ------------------------------------------------------------------------------------
+
+
+async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    await settle_button(update)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    found = services(context)
+    _ = texts(update)
+    draft = await found.registrations.begin(user.id, chat.id, locale_of(update))
+    if draft.answers or draft.step != FIELDS[0].key:
+        intro = _("Seguimos con la cuenta que estaba creando, donde quedó.")
+    else:
+        intro = _(
+            "Vamos a crear la cuenta del portal de trámites del Servicio Nacional de "
+            "Migraciones, con los datos del documento del niño, niña o adolescente (NNA). "
+            "Son {total} preguntas. Puede escribir /cancelar en cualquier momento.",
+            total=len(FIELDS),
+        )
+        if await found.accounts.latest_account(user.id) is not None:
+            intro += "\n\n" + _(
+                "Usted ya creó una cuenta antes. Esta será otra cuenta, para otro niño, niña "
+                "o adolescente, con otro correo electrónico."
+            )
+    return await ask(update, context, draft, intro)
+
+
+# --- Answers ----------------------------------------------------------------------------------
+
+
+async def _draft_or_end(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    user = update.effective_user
+    assert user is not None
+    draft = await services(context).registrations.current(user.id)
+    if draft is None:
+        _ = texts(update)
+        await reply(
+            update,
+            context,
+            _("Ese registro ya no está en curso. Escriba /crear_cuenta para empezar."),
+        )
+    return draft
+
+
+async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    _ = translator(draft.locale)
+    before: list[str] = []
+    if FIELDS_BY_KEY[draft.step].secret:
+        # Deleted before anything else is done with it: the chat must not keep a password.
+        if await delete_quietly(message):
+            before.append(_("Borré su mensaje con la contraseña, para protegerla."))
+        else:
+            before.append(
+                _(
+                    "No pude borrar su mensaje con la contraseña: bórrelo usted, por "
+                    "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
+                )
+            )
+    result = await services(context).registrations.answer(draft, message.text)
+    return await _respond(update, context, draft, result, *before)
+
+
+async def receive_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    await settle_button(update)
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    _prefix, step, index = query.data.split(":", 2)
+    result = await services(context).registrations.pick(draft, step, int(index))
+    if result is None:
+        _ = translator(draft.locale)
+        return await ask(update, context, draft, _("Ese botón era de una pregunta anterior."))
+    return await _respond(update, context, draft, result)
+
+
+async def receive_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    _ = translator(draft.locale)
+    return await ask(
+        update,
+        context,
+        draft,
+        _(
+            "Aquí necesito una respuesta escrita con el teclado (no sirven stickers, fotos, audios "
+            "ni ubicaciones)."
+        ),
+    )
+
+
+async def receive_out_of_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    """A message where a button is expected, or a command that does not fit here."""
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    _ = translator(draft.locale)
+    hint = (
+        _("Para seguir, toque uno de los botones.")
+        if draft.step in (HUMAN_CHECK, SUMMARY)
+        else _("Ese comando no sirve ahora. Responda la pregunta, o escriba /cancelar para salir.")
+    )
+    return await ask(update, context, draft, hint)
+
+
+async def pass_human_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    await settle_button(update)
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    await services(context).registrations.pass_human_check(draft)
+    return await ask(update, context, draft)
+
+
+async def edit_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    await settle_button(update)
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    key = query.data.split(":", 1)[1]
+    if key not in FIELDS_BY_KEY:
+        return await ask(update, context, draft)
+    await services(context).registrations.edit(draft, key)
+    return await ask(update, context, draft)
+
+
+# --- The end ----------------------------------------------------------------------------------
+
+
+async def create_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+    await settle_button(update)
+    draft = await _draft_or_end(update, context)
+    if draft is None:
+        return ConversationHandler.END
+    _ = translator(draft.locale)
+    found = services(context)
+    if draft.step != SUMMARY:
+        return await ask(update, context, draft)
+    try:
+        created = await found.registrations.create_account(draft)
+    except EmailTaken:
+        return await ask(
+            update,
+            context,
+            draft,
+            _(
+                "Ese correo electrónico ya tiene una cuenta: no se puede crear otra con el mismo "
+                "correo. Escriba otro correo electrónico."
+            ),
+        )
+    await _send_link(update, context, created, _)
+    # The e-mail goes out in the background: a slow mail server must not hold up the chat.
+    context.application.create_task(
+        _send_verification_email(context, created, draft.locale),
+        name=f"verification-email-{created.account.id}",
+    )
+    return ConversationHandler.END
+
+
+async def _send_link(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, created: CreatedAccount, _: Translate
+) -> None:
+    account = created.account
+    text = "\n\n".join(
+        (
+            _("¡Listo! La cuenta de {name} fue creada.", name=account.first_names),
+            _(
+                "Para terminar, valide el correo electrónico: abra este enlace (también se lo "
+                "enviamos a {email}; si no lo ve, revise la carpeta de spam o correo no deseado):",
+                email=account.email,
+            ),
+            created.link,
+            _("El enlace vence en {hours} horas.", hours=_hours(created)),
+        )
+    )
+    button = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Validar mi correo electrónico"), url=created.link)]]
+    )
+    no_preview = LinkPreviewOptions(is_disabled=True)
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        await context.bot.send_message(
+            chat.id, text, reply_markup=button, link_preview_options=no_preview
+        )
+    except BadRequest as error:
+        # Telegram refuses URL buttons to hosts it cannot reach (a local PUBLIC_URL): the
+        # link in the text still works.
+        logger.warning("link button refused (%s); sending the link as text only", error)
+        await context.bot.send_message(chat.id, text, link_preview_options=no_preview)
+
+
+def _hours(created: CreatedAccount) -> int:
+    return max(1, round((created.expires_at - created.account.created_at).total_seconds() / 3600))
+
+
+async def _send_verification_email(
+    context: ContextTypes.DEFAULT_TYPE, created: CreatedAccount, locale: str
+) -> None:
+    found = services(context)
+    account = created.account
+    message = build_verification_email(
+        to=account.email, link=created.link, mail_from=found.settings.mail_from, locale=locale
+    )
+    try:
+        await found.mailer.send(message)
+    except MailError as error:
+        logger.warning("verification e-mail for account %s not sent: %s", account.id, error)
+        _ = translator(locale)
+        advice = (
+            _(
+                "El servidor de correo rechazó la dirección {email}. Revise que esté bien escrita.",
+                email=account.email,
+            )
+            if error.recipient_refused
+            else _("No pude enviar el correo a {email} en este momento.", email=account.email)
+        )
+        await context.bot.send_message(
+            account.telegram_chat_id,
+            advice + "\n\n" + _("El enlace de arriba sirve igual para validar la cuenta."),
+        )
+    else:
+        if found.settings.smtp_host:
+            logger.info("verification e-mail sent for account %s", account.id)
+        else:
+            # Without a mail server, whoever runs the bot passes the link on by hand.
+            logger.warning("no SMTP_HOST: e-mail put in the outbox folder; link: %s", created.link)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    await settle_button(update)
+    user = update.effective_user
+    assert user is not None
+    _ = texts(update)
+    discarded = await services(context).registrations.discard(user.id)
+    if discarded:
+        text = _(
+            "Registro cancelado. Borré lo que había escrito: {fields}.",
+            fields=", ".join(_(label) for label in discarded),
+        )
+    else:
+        text = _("Registro cancelado.")
+    await reply(
+        update, context, text + "\n\n" + _("Cuando quiera empezar de nuevo, escriba /crear_cuenta.")
+    )
+    return ConversationHandler.END
+
+
+def build() -> ConversationHandler:
+    text_answer = filters.TEXT & ~filters.COMMAND
+    anything_else = ~filters.COMMAND
+    # Last in the fallbacks: whatever the current state has no handler for is answered with
+    # the current question again, never with silence.
+    out_of_place = [
+        MessageHandler(filters.ALL, receive_out_of_place),
+        CallbackQueryHandler(receive_out_of_place),
+    ]
+    return ConversationHandler(
+        name="registration",
+        entry_points=[
+            CommandHandler("crear_cuenta", start_registration),
+            CallbackQueryHandler(start_registration, pattern=f"^{START_BUTTON}$"),
+        ],
+        states={
+            ASKING: [
+                MessageHandler(text_answer, receive_text),
+                CallbackQueryHandler(receive_choice, pattern=f"^{PICK}:"),
+                CallbackQueryHandler(edit_field, pattern=f"^{EDIT}:"),
+                MessageHandler(anything_else, receive_not_text),
+            ],
+            CHECKING_HUMAN: [CallbackQueryHandler(pass_human_check, pattern=f"^{HUMAN_OK}$")],
+            REVIEWING: [
+                CallbackQueryHandler(edit_field, pattern=f"^{EDIT}:"),
+                CallbackQueryHandler(create_account, pattern=f"^{CREATE}$"),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancelar", cancel),
+            CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"),
+            # /crear_cuenta or the menu button inside the flow: go on where the family was.
+            CommandHandler("crear_cuenta", start_registration),
+            CallbackQueryHandler(start_registration, pattern=f"^{START_BUTTON}$"),
+            *out_of_place,
+        ],
+        allow_reentry=False,
+    )

@@ -1,0 +1,191 @@
+"""The local Bot API stand-in, driven by python-telegram-bot's real client and by the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.local_telegram import LocalBotApi
+from bot.terminal import run_terminal_chat
+
+KEYBOARD = InlineKeyboardMarkup(
+    [
+        [InlineKeyboardButton("Crear cuenta", callback_data="create")],
+        [InlineKeyboardButton("Validar mi correo", url="http://127.0.0.1:8080/validar?t=abc")],
+    ]
+)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        "Hola <b>familia</b>. ¿Qué desea hacer? https://tramites.extranjeria.gob.cl",
+        parse_mode=ParseMode.HTML,
+        reply_markup=KEYBOARD,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.message is not None
+    await query.answer("Listo")
+    await context.bot.send_message(query.message.chat.id, f"Usted eligió: {query.data}")
+
+
+class Screen(io.StringIO):
+    """The terminal's output, which a test can wait on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        self.written.set()
+        return super().write(text)
+
+    async def shows(self, text: str) -> None:
+        async with asyncio.timeout(2):
+            while text not in self.getvalue():
+                self.written.clear()
+                await self.written.wait()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi() as local_api:
+        yield local_api
+
+
+@pytest.fixture
+async def app(api: LocalBotApi) -> AsyncIterator[Application]:
+    application = Application.builder().token(api.token).base_url(api.base_url).build()
+    application.add_handler(CommandHandler("start", start))
+    application.add_handler(CallbackQueryHandler(pressed))
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        yield application
+        await application.updater.stop()
+        await application.stop()
+
+
+async def test_start_press_and_delete_through_python_telegram_bot(
+    api: LocalBotApi, app: Application
+) -> None:
+    user = api.user()
+
+    greeting = await user.reply("/start")
+    # Telegram strips the HTML into entities; the stand-in does the same.
+    assert greeting["text"].startswith("Hola familia.")
+    assert greeting["entities"] == [{"type": "bold", "offset": 5, "length": 7}]
+    assert greeting["link_preview_options"] == {"is_disabled": True}
+    assert greeting["from"]["username"] == "NinezMigranteBot"
+    sent = [params for method, params in api.requests if method == "sendMessage"]
+    assert sent[0]["link_preview_options"] == {"is_disabled": True}
+
+    with pytest.raises(AssertionError, match="URL button"):
+        await user.press("Validar mi correo")
+    with pytest.raises(AssertionError, match="Crear cuenta"):
+        await user.press("Salir")
+
+    await user.press("crear")  # partial, case-insensitive match
+    answer = await user.wait_for(lambda m: "eligió" in m["text"])
+    assert answer["text"] == "Usted eligió: create"
+    assert user.callback_answers[0]["text"] == "Listo"
+
+    typed = await user.send("mi contraseña secreta")
+    assert await app.bot.delete_message(user.id, typed["message_id"])
+    assert await app.bot.delete_message(user.id, greeting["message_id"])
+    assert user.deleted_message_ids == {typed["message_id"], greeting["message_id"]}
+    assert greeting["deleted"] is True and user.bot_messages[0] is greeting
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await app.bot.delete_message(user.id, typed["message_id"])
+
+
+async def test_edits_commands_and_errors(api: LocalBotApi, app: Application) -> None:
+    user = api.user(2002, "Luis")
+    await user.send("hola")  # no handler: the bot stays silent
+    message = await app.bot.send_message(user.id, "Paso 1", reply_markup=KEYBOARD)
+    assert message.reply_markup == KEYBOARD
+    assert user.bot_messages[-1]["message_id"] == message.message_id
+
+    await app.bot.edit_message_text("Paso 2", chat_id=user.id, message_id=message.message_id)
+    edited = user.bot_messages[-1]
+    assert edited["text"] == "Paso 2" and "reply_markup" not in edited and "edit_date" in edited
+    with pytest.raises(BadRequest, match=r"(?i)not modified"):
+        await app.bot.edit_message_text("Paso 2", chat_id=user.id, message_id=message.message_id)
+
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await app.bot.send_message(user.id, "Hola <nombre>", parse_mode=ParseMode.HTML)
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await app.bot.send_message(999, "¿Hay alguien?")
+
+    # An upload goes as multipart/form-data, which the stand-in parses without python-multipart.
+    image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    await app.bot.send_photo(user.id, image, caption="<i>Su</i> carnet", parse_mode=ParseMode.HTML)
+    photo = user.bot_messages[-1]
+    assert photo["caption"] == "Su carnet" and photo["photo"][-1]["file_size"] == len(image)
+    document = await user.send_document()
+    copy = await app.bot.copy_message(user.id, user.id, document["message_id"])
+    assert user.bot_messages[-1]["document"] == document["document"]
+    assert user.bot_messages[-1]["message_id"] == copy.message_id
+
+    await app.bot.set_my_commands([("start", "Empezar")])
+    assert [c.command for c in await app.bot.get_my_commands()] == ["start"]
+
+    async with httpx.AsyncClient() as client:
+        unknown = await client.post(f"{api.base_url}{api.token}/sendTelepathy")
+        wrong_token = await client.get(f"{api.base_url}1:WRONG/getMe")
+    assert unknown.status_code == 404
+    assert unknown.json()["description"] == "Not Found: method not found"
+    assert wrong_token.status_code == 401
+
+    with pytest.raises(AssertionError, match=r"Since the last action: \[.\[document\]"):
+        await user.wait_for(lambda m: False, timeout=0.05)
+
+
+async def test_terminal_chat_ends_when_stopped(api: LocalBotApi) -> None:
+    stop = asyncio.Event()
+    chat = asyncio.create_task(
+        run_terminal_chat(api, stop=stop, input_stream=asyncio.StreamReader(), output=Screen())
+    )
+    await asyncio.sleep(0)
+    stop.set()
+    async with asyncio.timeout(1):
+        await chat
+
+
+async def test_terminal_chat(api: LocalBotApi, app: Application) -> None:
+    typed = asyncio.StreamReader()
+    screen = Screen()
+    stop = asyncio.Event()
+    chat = asyncio.create_task(run_terminal_chat(api, stop=stop, input_stream=typed, output=screen))
+
+    typed.feed_data(b"/start\n")
+    await screen.shows("[1] Crear cuenta")
+    await screen.shows("[2] Validar mi correo → http://127.0.0.1:8080/validar?t=abc")
+    typed.feed_data(b"1\n")
+    await screen.shows("Usted eligió: create")
+    typed.feed_data(b"2\n")
+    await screen.shows("http://127.0.0.1:8080/validar?t=abc\n")
+
+    bot_message = api.user(1001).bot_messages[0]
+    await app.bot.delete_message(1001, bot_message["message_id"])
+    await screen.shows("(el bot borró su mensaje)")
+
+    typed.feed_eof()
+    async with asyncio.timeout(2):
+        await chat
+    assert stop.is_set()
+    assert screen.getvalue().startswith("Chat local con el bot.")
+    assert api.on_bot_message is None

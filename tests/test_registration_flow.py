@@ -1,0 +1,253 @@
+"""A family creates and verifies an account, end to end: the real Application polling the Bot
+API stand-in over HTTP, a real SMTP server, a real database, and the link opened over HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.app import RunningBot
+from bot.local_telegram import LocalBotApi, LocalUser
+from tests.smtp_server import SmtpServer
+
+PASSWORD = "Clave-Secreta-2024"
+
+
+def buttons_of(message: dict) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
+
+
+def url_buttons_of(message: dict) -> dict[str, str]:
+    markup = message.get("reply_markup") or {}
+    return {
+        button["text"]: button["url"]
+        for row in markup.get("inline_keyboard", [])
+        for button in row
+        if "url" in button
+    }
+
+
+async def answer(user: LocalUser, text: str, expect: str) -> dict:
+    message = await user.reply(text)
+    assert expect in message["text"], message["text"]
+    return message
+
+
+async def press(user: LocalUser, label: str, expect: str) -> dict:
+    await user.press(label)
+    message = await user.wait_for()
+    assert expect in message["text"], message["text"]
+    return message
+
+
+async def fill_form(user: LocalUser, email: str = "familia.perez@gmail.com") -> dict:
+    """Answers every question with good data; returns the summary message."""
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    await answer(user, "María José", "Paso 2 de 9")
+    await answer(user, "Pérez", "Paso 3 de 9")
+    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
+    await answer(user, "23-04-2015", "Paso 5 de 9")
+    await press(user, "Haití", "Paso 6 de 9")
+    await answer(user, email, "Paso 7 de 9")
+    await answer(user, email.upper(), "Paso 8 de 9")
+    await answer(user, PASSWORD, "Paso 9 de 9")
+    await answer(user, PASSWORD, "no es un robot")
+    return await press(user, "No soy un robot", "Revise los datos")
+
+
+async def test_start_welcomes_and_offers_to_create_an_account(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user()
+    welcome = await user.reply("/start")
+    assert "Niñez Migrante" in welcome["text"]
+    assert "gratis" in welcome["text"].lower()
+    assert "dinero" in welcome["text"]
+    assert "documento" in welcome["text"]
+    assert "correo electrónico" in welcome["text"]
+    assert "Crear cuenta" in buttons_of(welcome)
+
+    first = await press(user, "Crear cuenta", "Paso 1 de 9")
+    assert "Nombre" in first["text"] and "Ejemplo" in first["text"]
+
+
+async def test_a_family_creates_and_verifies_an_account(
+    running_bot: RunningBot,
+    telegram: LocalBotApi,
+    smtp: SmtpServer,
+    data_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    user = telegram.user(user_id=2001, first_name="Rose")
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+
+    # Mistakes are explained and the same question comes back; nothing given is lost.
+    refused = await answer(user, "M4ría", "Paso 1 de 9")
+    assert "letras" in refused["text"]
+    await answer(user, "  María   José ", "Paso 2 de 9")
+    await answer(user, "Pérez", "Paso 3 de 9")
+    await answer(user, "González", "Paso 4 de 9")
+    await answer(user, "31-02-2015", "Paso 4 de 9")
+    await answer(user, "5/7/2014", "Paso 5 de 9")
+
+    await user.send_sticker()
+    not_text = await user.wait_for()
+    assert "escrita" in not_text["text"] and "Paso 5 de 9" in not_text["text"]
+
+    suggestion = await answer(user, "Hiati", "Haití")
+    assert "Haití" in buttons_of(suggestion)
+    await press(user, "Haití", "Paso 6 de 9")
+
+    typo = await answer(user, "rose.perez@gmial.com", "gmail.com")
+    assert "rose.perez@gmail.com" in buttons_of(typo)
+    await press(user, "rose.perez@gmail.com", "Paso 7 de 9")
+    await answer(user, "otra@gmail.com", "Paso 7 de 9")
+    await answer(user, "Rose.Perez@Gmail.com", "Paso 8 de 9")
+
+    short = await user.send("corta")
+    refused = await user.wait_for()
+    assert "8 caracteres" in refused["text"] and "Paso 8 de 9" in refused["text"]
+    assert short["message_id"] in user.deleted_message_ids
+
+    typed = await user.send(PASSWORD)
+    step9 = await user.wait_for()
+    assert "Paso 9 de 9" in step9["text"] and "Borré" in step9["text"]
+    assert typed["message_id"] in user.deleted_message_ids
+
+    await answer(user, "otra-clave-123", "no coinciden")
+    confirm = await user.send(PASSWORD)
+    await user.wait_for(lambda m: "No soy un robot" in buttons_of(m))
+    assert confirm["message_id"] in user.deleted_message_ids
+
+    review = await press(user, "No soy un robot", "Revise los datos")
+    for shown in ("María José", "Pérez", "González", "05-07-2014", "Haití", "rose.perez@gmail.com"):
+        assert shown in review["text"]
+    assert PASSWORD not in review["text"]
+
+    # Correcting one field comes back to the summary with the rest untouched.
+    await press(user, "Nombre", "Paso 1 de 9")
+    review = await answer(user, "María Josefina", "Revise los datos")
+    assert "María Josefina" in review["text"] and "González" in review["text"]
+
+    await user.press("Crear cuenta")
+    done = await user.wait_for(lambda m: "/validate/" in m["text"])
+    assert "spam" in done["text"]
+    link = url_buttons_of(done)["Validar mi correo electrónico"]
+    assert link.startswith(running_bot.link_base + "/validate/") and link in done["text"]
+    sent = [p for m, p in telegram.requests if m == "sendMessage" and link in str(p.get("text"))]
+    assert all((p.get("link_preview_options") or {}).get("is_disabled") for p in sent)
+
+    email = await smtp.wait_for_message()
+    assert email["To"] == "rose.perez@gmail.com"
+    plain = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    assert "Bienvenido al sitio de Trámites de Extranjería" in plain
+    assert link in plain and link in html and "Validar mi correo electrónico" in html
+
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+        assert page.status_code == 200
+        assert "Su cuenta ha sido correctamente verificada" in page.text
+        assert "Estado de cuenta: Verificado" in page.text
+
+        told = await user.wait_for(lambda m: "Estado de cuenta: Verificado" in m["text"])
+        for shown in ("Bandeja de Entrada (0)", "Historial de Trámites (0)", "Iniciar trámite"):
+            assert shown in told["text"]
+        assert (
+            "Solicitud de Residencias temporales para extranjeros dentro de Chile" in told["text"]
+        )
+
+        again = await client.get(link)
+        assert again.status_code == 200 and "ya estaba verificada" in again.text
+
+    home = await answer(user, "/start", "Estado de cuenta: Verificado")
+    assert "Certificado de Permanencia Definitiva" in home["text"]
+
+    # The password exists nowhere in plaintext: not in the database, the data folder or the logs.
+    for path in data_dir.rglob("*"):
+        if path.is_file():
+            assert PASSWORD.encode() not in path.read_bytes(), path
+    assert PASSWORD not in caplog.text
+    assert PASSWORD not in str(email)
+    async with running_bot.services.database.session() as session:
+        from sqlmodel import select
+
+        from bot.storage import Account
+
+        account = (await session.exec(select(Account))).one()
+        assert account.password_hash.startswith("$argon2id$")
+        assert account.verified_at is not None
+
+
+async def test_cancel_discards_and_start_again_begins_at_the_first_field(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=3001)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    await answer(user, "Jean", "Paso 2 de 9")
+    await answer(user, "Baptiste", "Paso 3 de 9")
+    cancelled = await answer(user, "/cancelar", "cancelado")
+    assert "Nombre" in cancelled["text"] and "Apellido Paterno" in cancelled["text"]
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+
+
+async def test_an_address_with_an_account_gets_no_second_one(
+    running_bot: RunningBot, telegram: LocalBotApi, smtp: SmtpServer
+) -> None:
+    first = telegram.user(user_id=4001)
+    await fill_form(first, email="compartido@gmail.com")
+    await first.press("Crear cuenta")
+    await first.wait_for(lambda m: "/validate/" in m["text"])
+    await smtp.wait_for_message()
+
+    second = telegram.user(user_id=4002)
+    await answer(second, "/crear_cuenta", "Paso 1 de 9")
+    for text, step in (("Ana", 2), ("Ruiz", 3), ("Soto", 4), ("01-01-2016", 5)):
+        await answer(second, text, f"Paso {step} de 9")
+    await press(second, "Perú", "Paso 6 de 9")
+    taken = await answer(second, "Compartido@gmail.com", "Paso 6 de 9")
+    assert "Ya existe una cuenta" in taken["text"]
+
+
+async def test_long_text_and_unknown_input_get_a_kind_answer(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=5001)
+    hint = await user.reply("hola")
+    assert "Crear cuenta" in buttons_of(hint)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    too_long = await answer(user, "a" * 5000, "Paso 1 de 9")
+    assert "demasiado largo" in too_long["text"]
+    await user.send_photo()
+    assert "Paso 1 de 9" in (await user.wait_for())["text"]
+    await user.send_location()
+    assert "Paso 1 de 9" in (await user.wait_for())["text"]
+    await answer(user, "/start", "Paso 1 de 9")
+
+
+async def test_unknown_and_expired_links_get_a_page_that_says_what_to_do(
+    running_bot: RunningBot, telegram: LocalBotApi, smtp: SmtpServer
+) -> None:
+    user = telegram.user(user_id=6001)
+    await fill_form(user, email="vence@gmail.com")
+    await user.press("Crear cuenta")
+    done = await user.wait_for(lambda m: "/validate/" in m["text"])
+    link = url_buttons_of(done)["Validar mi correo electrónico"]
+    await smtp.wait_for_message()
+
+    from sqlalchemy import update
+
+    from bot.storage import VerificationToken, utcnow
+
+    async with running_bot.services.database.session() as session:
+        await session.exec(update(VerificationToken).values(expires_at=utcnow()))
+        await session.commit()
+
+    async with httpx.AsyncClient() as client:
+        expired = await client.get(link)
+        assert expired.status_code == 410 and "/reenviar" in expired.text
+        unknown = await client.get(running_bot.link_base + "/validate/" + "x" * 43)
+        assert unknown.status_code == 404 and "no es válido" in unknown.text
