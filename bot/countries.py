@@ -19,8 +19,8 @@ from bot.results import Choice, Invalid, Suggestion, Valid
 COMMON_COUNTRIES: tuple[str, ...] = ("VE", "PE", "HT", "CO", "BO", "AR", "EC", "DO", "CN", "CU")
 
 COUNTRY_NOT_RECOGNISED = N_(
-    "No reconocí ese país. Escribe el nombre del país en español, por ejemplo: Venezuela, "
-    "o elige uno de los botones."
+    "No reconocí ese país. Escriba el nombre del país en español, por ejemplo: Venezuela, "
+    "o toque uno de los botones."
 )
 COUNTRY_DID_YOU_MEAN = N_("¿Quisiste decir {name}?")
 COUNTRY_DID_YOU_MEAN_SEVERAL = N_("¿Quisiste decir alguno de estos países?")

@@ -33,4 +33,6 @@ def configure(level: str, *, quiet_console: bool = False) -> None:
     protect_secrets()
     if quiet_console:
         # In the terminal chat, log lines would be mixed into the conversation; keep warnings.
-        logging.getLogger().setLevel(logging.WARNING)
+        for name in ("", *FLOORS):
+            logger = logging.getLogger(name)
+            logger.setLevel(max(logger.level, logging.WARNING))

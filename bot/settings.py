@@ -14,7 +14,12 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # env_ignore_empty: `.env.example` promises "leave a value empty to use its default"; without
+    # it `WEB_PORT=` (or SMTP_SECURITY=, LOG_LEVEL=, MAIL_FROM=, ...) failed to start the bot and
+    # `DATA_DIR=` / `WEB_HOST=` silently became "." / "" instead of their defaults.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     telegram_bot_token: str | None = None
     telegram_base_url: str | None = None

@@ -150,11 +150,19 @@ async def run_terminal_chat(
         out.flush()
 
     previous_hook = api.on_bot_message
+    shown_texts: dict[int, str] = {}
 
     def on_bot_message(chat_id: int, message: dict[str, Any]) -> None:
         if previous_hook is not None:
             previous_hook(chat_id, message)
-        if chat_id == user_id:
+        if chat_id != user_id:
+            return
+        text = _content(message)
+        # The bot takes the buttons off a question once one is pressed; printing the whole
+        # message again for that would only bury the conversation.
+        unchanged = "edit_date" in message and shown_texts.get(message["message_id"]) == text
+        shown_texts[message["message_id"]] = text
+        if not unchanged:
             show(render(message))
 
     if input_stream is not None:

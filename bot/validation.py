@@ -22,14 +22,16 @@ MAX_TEXT_LENGTH = 300
 
 # ---------------------------------------------------------------- names
 
-NAME_EMPTY = N_("Escribe el nombre, por favor. Por ejemplo: María José")
+# Shared by the name and both surnames, so they name no field: the question asked again right
+# after the message carries the field's own example.
+NAME_EMPTY = N_("Escríbalo con letras, como aparece en el documento.")
 NAME_BAD_CHARACTERS = N_(
-    "El nombre solo puede tener letras, espacios, apóstrofos (') o guiones (-), "
-    "sin números ni símbolos. Por ejemplo: María José"
+    "Aquí solo se aceptan letras, sin números ni símbolos. También puede llevar "
+    "espacios, guiones (-) o apóstrofos (')."
 )
 NAME_TOO_LONG = N_(
-    "El nombre es demasiado largo: puede tener hasta {max} caracteres. "
-    "Escríbelo como aparece en el documento, por ejemplo: María José"
+    "Es demasiado largo: puede tener hasta {max} caracteres. "
+    "Escríbalo como aparece en el documento."
 )
 
 _APOSTROPHES = frozenset("'’")
@@ -69,30 +71,30 @@ def validate_name(text: str, *, max_length: int = 50) -> Valid[str] | Invalid:
 # ---------------------------------------------------------------- birth date
 
 DATE_FORMAT_HINT = N_(
-    "No entendí la fecha. Escríbela con el formato dd-mm-aaaa, por ejemplo: 23-04-2015"
+    "No entendí la fecha. Escríbala así: dd-mm-aaaa (día, mes y año). Por ejemplo: 23-04-2015"
 )
 DATE_TWO_DIGIT_YEAR = N_(
-    "Escribe el año con sus 4 cifras, con el formato dd-mm-aaaa. Por ejemplo: 23-04-2015"
+    "Escriba el año completo, con sus 4 cifras, así: dd-mm-aaaa. Por ejemplo: 23-04-2015"
 )
 DATE_MONTH_FIRST = N_(
-    "Primero va el día y después el mes, con el formato dd-mm-aaaa. "
-    "Por ejemplo, el 23 de abril de 2015 es: 23-04-2015"
+    "Primero va el día y después el mes, así: dd-mm-aaaa. "
+    "Por ejemplo, el 23 de abril de 2015 se escribe: 23-04-2015"
 )
 DATE_DOES_NOT_EXIST = N_(
-    "La fecha {date} no existe. Revisa el día y el mes y escríbela con el formato dd-mm-aaaa, "
-    "por ejemplo: 23-04-2015"
+    "La fecha {date} no existe. Revise el día y el mes, y escríbala así: dd-mm-aaaa. "
+    "Por ejemplo: 23-04-2015"
 )
 DATE_IN_FUTURE = N_(
-    "La fecha de nacimiento no puede ser posterior a hoy. Revisa el año y escríbela con el "
-    "formato dd-mm-aaaa, por ejemplo: 23-04-2015"
+    "La fecha de nacimiento no puede ser después de hoy. Revise el año y escríbala así: "
+    "dd-mm-aaaa. Por ejemplo: 23-04-2015"
 )
 DATE_TOO_OLD = N_(
-    "Revisa el año: la fecha de nacimiento debe ser desde 1900. Escríbela con el formato "
-    "dd-mm-aaaa, por ejemplo: 23-04-2015"
+    "La fecha de nacimiento debe ser del año 1900 o después. Revise el año y escríbala así: "
+    "dd-mm-aaaa. Por ejemplo: 23-04-2015"
 )
 ADULT_NOTE = N_(
     "Según esta fecha, la persona tiene {age} años. El programa Niñez Migrante es para niños, "
-    "niñas y adolescentes menores de 18 años. Si los datos son correctos, puedes continuar."
+    "niñas y adolescentes menores de 18 años. Si los datos son correctos, puede continuar."
 )
 
 OLDEST_BIRTH_DATE = date(1900, 1, 1)
@@ -144,25 +146,25 @@ def validate_birth_date(text: str, *, today: date) -> Valid[date] | Invalid:
 
 # ---------------------------------------------------------------- e-mail
 
-EMAIL_EMPTY = N_("Escribe tu correo electrónico, por ejemplo: nombre@gmail.com")
-EMAIL_MISSING_AT = N_("Al correo le falta la @. Escríbelo completo, por ejemplo: nombre@gmail.com")
+EMAIL_EMPTY = N_("Escriba el correo electrónico, por ejemplo: nombre@gmail.com")
+EMAIL_MISSING_AT = N_("Al correo le falta la @. Escríbalo completo, por ejemplo: nombre@gmail.com")
 EMAIL_HAS_SPACES = N_(
-    "El correo no puede tener espacios. Escríbelo todo junto, por ejemplo: nombre@gmail.com"
+    "El correo no puede tener espacios. Escríbalo todo junto, por ejemplo: nombre@gmail.com"
 )
 EMAIL_NOT_ASCII = N_(
     "El correo no puede tener tildes, ñ ni otras letras especiales antes de la @. "
-    "Por ejemplo: nombre@gmail.com"
+    "Escríbalo sin ellas, por ejemplo: nombre@gmail.com"
 )
 EMAIL_INVALID = N_(
-    "Ese correo no parece correcto. Revísalo y escríbelo completo, por ejemplo: nombre@gmail.com"
+    "Ese correo no parece correcto. Revíselo y escríbalo completo, por ejemplo: nombre@gmail.com"
 )
 EMAIL_UNDELIVERABLE = N_(
-    "El dominio {domain} no recibe correos. Revisa lo que escribiste después de la @, "
+    "No se pueden enviar correos a {domain}. Revise lo que escribió después de la @, "
     "por ejemplo: nombre@gmail.com"
 )
 EMAIL_DID_YOU_MEAN = N_("¿Quisiste decir {suggested}?")
 EMAIL_CONFIRMATION_MISMATCH = N_(
-    "Los dos correos no coinciden. Escribe otra vez el mismo correo que escribiste antes."
+    "Los dos correos no coinciden. Escriba otra vez el mismo correo que escribió antes."
 )
 
 # Domains a misspelling is corrected towards: the ones families in Chile use most, most used
@@ -335,12 +337,12 @@ MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 
 PASSWORD_TOO_SHORT = N_(
-    "La contraseña debe tener {min} caracteres como mínimo. Consejo: mezcla letras y números, "
-    "y usa algo fácil de recordar para ti pero difícil de adivinar para otros."
+    "La contraseña es muy corta: debe tener {min} caracteres como mínimo. Consejo: use una "
+    "frase fácil de recordar para usted, con letras y números, y difícil de adivinar para otros."
 )
 PASSWORD_TOO_LONG = N_(
-    "La contraseña puede tener hasta {max} caracteres. Escribe una más corta; consejo: "
-    "mezcla letras y números."
+    "La contraseña es muy larga: puede tener hasta {max} caracteres. Escriba una más corta, "
+    "con letras y números."
 )
 
 

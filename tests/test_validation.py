@@ -96,15 +96,14 @@ def test_name_is_nfc_normalised() -> None:
 def test_name_with_digits_or_symbols_refused(typed: str) -> None:
     result = validate_name(typed)
     assert isinstance(result, Invalid)
-    assert "solo puede tener letras" in shown(result)
-    assert "María José" in shown(result)
+    assert "solo se aceptan letras" in shown(result)
 
 
 @pytest.mark.parametrize("typed", ["", "   ", "\n", "\t "])
 def test_empty_name_refused(typed: str) -> None:
     result = validate_name(typed)
     assert isinstance(result, Invalid)
-    assert "María José" in shown(result)
+    assert "letras" in shown(result)
 
 
 def test_name_too_long_says_the_maximum() -> None:
@@ -225,7 +224,7 @@ def test_two_digit_year_asks_for_four_digits(typed: str) -> None:
 def test_future_date_refused(typed: str) -> None:
     result = validate_birth_date(typed, today=TODAY)
     assert isinstance(result, Invalid)
-    assert "posterior a hoy" in shown(result)
+    assert "después de hoy" in shown(result)
     assert "23-04-2015" in shown(result)
 
 
@@ -492,7 +491,7 @@ def test_password_accepted_unchanged(password: str) -> None:
 def test_short_password_refused_with_tip(password: str) -> None:
     result = validate_password(password)
     assert isinstance(result, Invalid)
-    assert "La contraseña debe tener 8 caracteres como mínimo" in shown(result)
+    assert "debe tener 8 caracteres como mínimo" in shown(result)
     assert "letras y números" in shown(result)
 
 

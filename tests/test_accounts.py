@@ -1,0 +1,336 @@
+"""Accounts on a real database: what is stored, and what opening a verification link does."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import text, update
+from sqlmodel import col, select
+
+from bot.accounts import (
+    AccountService,
+    CreatedAccount,
+    EmailTaken,
+    NewAccount,
+    PasswordHashing,
+    VerifyStatus,
+    hash_token,
+)
+from bot.settings import async_database_url
+from bot.storage import Account, Database, VerificationToken, utcnow
+
+LINK_BASE = "https://bot.example.org"
+TTL = timedelta(hours=48)
+# The link's last path segment: URL-safe base64 of at least 128 bits (22 characters = 132 bits).
+TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,}$")
+
+_user_ids = count(1000)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(async_database_url(database_url))
+    await database.create_schema()
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def accounts(db: Database) -> AccountService:
+    return AccountService(db, link_base=LINK_BASE + "/", token_ttl=TTL)
+
+
+def new_account(
+    email: str = "Maria.Perez@Example.ORG",
+    *,
+    first_names: str = "María José",
+    telegram_user_id: int | None = None,
+) -> NewAccount:
+    user_id = next(_user_ids) if telegram_user_id is None else telegram_user_id
+    return NewAccount(
+        email=email,
+        first_names=first_names,
+        father_surname="Pérez",
+        mother_surname="González",
+        birth_date=date(2015, 3, 9),
+        country_code="VE",
+        password_hash="$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g",
+        telegram_user_id=user_id,
+        telegram_chat_id=user_id + 5_000_000_000,  # beyond 32 bits, as real chat ids can be
+        locale="es",
+    )
+
+
+def token_of(created: CreatedAccount) -> str:
+    assert created.link.startswith(LINK_BASE + "/validate/"), created.link
+    return created.link.rsplit("/", 1)[1]
+
+
+async def all_rows(db: Database, table: str) -> list[tuple[object, ...]]:
+    async with db.engine.connect() as connection:
+        result = await connection.execute(text(f"SELECT * FROM {table}"))
+        return [tuple(row) for row in result]
+
+
+async def stored_token(db: Database, token: str) -> VerificationToken:
+    async with db.session() as session:
+        found = await session.exec(
+            select(VerificationToken).where(VerificationToken.token_hash == hash_token(token))
+        )
+        return found.one()
+
+
+# --- create() ---------------------------------------------------------------------------------
+
+
+async def test_create_stores_the_email_lowercased(accounts: AccountService, db: Database) -> None:
+    created = await accounts.create(new_account("Maria.Perez@Example.ORG"))
+
+    assert created.account.email == "maria.perez@example.org"
+    stored = await accounts.get(created.account.id)
+    assert stored is not None
+    assert stored.email == "maria.perez@example.org"
+    assert stored.verified_at is None
+    assert await accounts.email_taken("MARIA.PEREZ@EXAMPLE.ORG")
+
+
+async def test_the_plain_token_is_stored_nowhere_only_its_sha256(
+    accounts: AccountService, db: Database
+) -> None:
+    created = await accounts.create(new_account())
+    token = token_of(created)
+
+    token_rows = await all_rows(db, "verificationtoken")
+    account_rows = await all_rows(db, "account")
+    assert len(token_rows) == 1
+    assert len(account_rows) == 1
+    for row in token_rows + account_rows:
+        for value in row:
+            assert token not in str(value), f"the plain token is stored in the database: {row!r}"
+
+    stored = await stored_token(db, token)
+    assert stored.token_hash == hash_token(token)
+    assert re.fullmatch(r"[0-9a-f]{64}", stored.token_hash)
+    assert stored.account_id == created.account.id
+    assert stored.used_at is None
+
+
+async def test_the_token_is_url_safe_and_unguessable(accounts: AccountService) -> None:
+    tokens = [
+        token_of(await accounts.create(new_account(f"child{n}@example.org"))) for n in range(5)
+    ]
+
+    for token in tokens:
+        assert TOKEN_PATTERN.fullmatch(token), token
+    assert len(set(tokens)) == len(tokens)
+
+
+async def test_the_link_expires_after_the_configured_ttl(db: Database) -> None:
+    ttl = timedelta(hours=6)
+    service = AccountService(db, link_base=LINK_BASE, token_ttl=ttl)
+
+    before = utcnow()
+    created = await service.create(new_account())
+    after = utcnow()
+
+    assert before + ttl <= created.expires_at <= after + ttl
+    stored = await stored_token(db, token_of(created))
+    assert stored.expires_at == created.expires_at
+    assert abs((stored.expires_at - stored.created_at) - ttl) < timedelta(seconds=5)
+
+
+async def test_same_address_twice_in_any_case_is_refused(
+    accounts: AccountService, db: Database
+) -> None:
+    await accounts.create(new_account("ana@example.org"))
+
+    with pytest.raises(EmailTaken):
+        await accounts.create(new_account("ANA@Example.org"))
+
+    assert len(await all_rows(db, "account")) == 1
+    assert len(await all_rows(db, "verificationtoken")) == 1
+
+
+async def test_two_simultaneous_registrations_of_one_address_make_one_account(
+    accounts: AccountService, db: Database
+) -> None:
+    results = await asyncio.gather(
+        accounts.create(new_account("Luis@example.org")),
+        accounts.create(new_account("luis@EXAMPLE.org")),
+        return_exceptions=True,
+    )
+
+    created = [result for result in results if isinstance(result, CreatedAccount)]
+    refused = [result for result in results if isinstance(result, EmailTaken)]
+    assert len(created) == 1, results
+    assert len(refused) == 1, results
+    rows = await all_rows(db, "account")
+    assert len(rows) == 1
+    assert len(await all_rows(db, "verificationtoken")) == 1
+    # The winner's link works.
+    outcome = await accounts.verify(token_of(created[0]))
+    assert outcome.status is VerifyStatus.VERIFIED
+
+
+# --- verify() ---------------------------------------------------------------------------------
+
+
+async def test_verify_the_first_time_then_already_verified(
+    accounts: AccountService, db: Database
+) -> None:
+    created = await accounts.create(new_account(first_names="María José"))
+    token = token_of(created)
+
+    first = await accounts.verify(token)
+
+    assert first.status is VerifyStatus.VERIFIED
+    assert first.telegram_chat_id == created.account.telegram_chat_id
+    assert first.first_name == "María"
+    assert first.account_id == created.account.id
+    assert first.locale == "es"
+    account = await accounts.get(created.account.id)
+    assert account is not None
+    assert account.verified_at is not None
+    verified_at = account.verified_at
+    assert (await stored_token(db, token)).used_at is not None
+
+    again = await accounts.verify(token)
+
+    assert again.status is VerifyStatus.ALREADY_VERIFIED
+    assert again.telegram_chat_id == created.account.telegram_chat_id
+    assert again.first_name == "María"
+    account = await accounts.get(created.account.id)
+    assert account is not None
+    assert account.verified_at == verified_at  # not moved by the second opening
+
+
+async def test_verify_an_unknown_token(accounts: AccountService, db: Database) -> None:
+    created = await accounts.create(new_account())
+
+    for token in (secrets.token_urlsafe(32), "", token_of(created)[:-1]):
+        outcome = await accounts.verify(token)
+        assert outcome.status is VerifyStatus.UNKNOWN
+        assert outcome.telegram_chat_id is None
+        assert outcome.first_name is None
+
+    account = await accounts.get(created.account.id)
+    assert account is not None
+    assert account.verified_at is None
+
+
+async def test_verify_an_expired_token(accounts: AccountService, db: Database) -> None:
+    created = await accounts.create(new_account())
+    token = token_of(created)
+    # Time passes: the link's deadline is now behind us.
+    async with db.session() as session:
+        await session.exec(
+            update(VerificationToken)
+            .where(col(VerificationToken.token_hash) == hash_token(token))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
+
+    outcome = await accounts.verify(token)
+
+    assert outcome.status is VerifyStatus.EXPIRED
+    assert outcome.telegram_chat_id is None
+    account = await accounts.get(created.account.id)
+    assert account is not None
+    assert account.verified_at is None
+    assert (await stored_token(db, token)).used_at is None
+
+
+async def test_a_link_created_already_expired_does_not_verify(db: Database) -> None:
+    service = AccountService(db, link_base=LINK_BASE, token_ttl=timedelta(seconds=-1))
+    created = await service.create(new_account())
+
+    assert (await service.verify(token_of(created))).status is VerifyStatus.EXPIRED
+    account = await service.get(created.account.id)
+    assert account is not None
+    assert account.verified_at is None
+
+
+async def test_two_simultaneous_openings_of_one_link(
+    accounts: AccountService, db: Database
+) -> None:
+    created = await accounts.create(new_account())
+    token = token_of(created)
+
+    outcomes = await asyncio.gather(accounts.verify(token), accounts.verify(token))
+
+    statuses = sorted(outcome.status.value for outcome in outcomes)
+    assert statuses == sorted([VerifyStatus.VERIFIED.value, VerifyStatus.ALREADY_VERIFIED.value]), (
+        outcomes
+    )
+    for outcome in outcomes:
+        assert outcome.telegram_chat_id == created.account.telegram_chat_id
+    account = await accounts.get(created.account.id)
+    assert account is not None
+    assert account.verified_at is not None
+
+
+# --- latest_account() -------------------------------------------------------------------------
+
+
+async def test_latest_account_prefers_a_verified_account(accounts: AccountService) -> None:
+    family = 424242
+    older = await accounts.create(new_account("first@example.org", telegram_user_id=family))
+    newer = await accounts.create(new_account("second@example.org", telegram_user_id=family))
+    await accounts.create(new_account("other@example.org"))  # another family
+
+    latest = await accounts.latest_account(family)
+    assert latest is not None
+    assert latest.id == newer.account.id  # none verified: the newest
+
+    assert (await accounts.verify(token_of(older))).status is VerifyStatus.VERIFIED
+
+    latest = await accounts.latest_account(family)
+    assert latest is not None
+    assert latest.id == older.account.id
+    assert latest.verified_at is not None
+
+    assert await accounts.latest_account(1) is None
+
+
+# --- PasswordHashing --------------------------------------------------------------------------
+
+
+async def test_password_hashing_uses_argon2id() -> None:
+    passwords = PasswordHashing()
+    password = "Un gato azul 2024!"
+
+    hashed = await passwords.hash(password)
+
+    assert hashed.startswith("$argon2id$")
+    assert password not in hashed
+    assert await passwords.matches(hashed, password)
+    assert not await passwords.matches(hashed, "Un gato azul 2024")
+    assert not await passwords.matches(hashed, "")
+    assert not await passwords.matches("not a hash", password)
+    assert not await passwords.matches("", password)
+    # The same password hashed twice gives two different hashes (a random salt each time).
+    assert await passwords.hash(password) != hashed
+
+
+async def test_the_password_hash_is_what_is_stored(accounts: AccountService, db: Database) -> None:
+    password = "mi clave secreta 77"
+    hashed = await accounts.passwords.hash(password)
+    new = new_account()
+    created = await accounts.create(
+        NewAccount(**{**new.__dict__, "password_hash": hashed})  # dataclass is frozen
+    )
+
+    async with db.session() as session:
+        stored = await session.get(Account, created.account.id)
+    assert stored is not None
+    assert stored.password_hash == hashed
+    assert await accounts.passwords.matches(stored.password_hash, password)
+    for row in await all_rows(db, "account"):
+        for value in row:
+            assert password not in str(value)

@@ -1,0 +1,196 @@
+"""Every text a family reads comes from a catalog: it loads, falls back to Spanish, is complete."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+from bot import i18n
+from bot.i18n import (
+    CatalogMissing,
+    normalise_locale,
+    translations,
+    translator,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SPANISH_PO = ROOT / "locales" / "es" / "LC_MESSAGES" / "messages.po"
+SOURCE_DIRS = ("bot", "conversations")
+KEYWORDS = {"_": None, "N_": None}
+METHOD_MAP = [("**.py", "python")]
+
+
+@pytest.fixture(scope="module")
+def spanish_catalog() -> Catalog:
+    with SPANISH_PO.open("rb") as po:
+        return read_po(po, locale="es")
+
+
+@pytest.fixture
+def fresh_translations() -> Iterator[None]:
+    """Loads catalogs anew in this test, and leaves a clean cache for the next ones."""
+    translations.cache_clear()
+    try:
+        yield
+    finally:
+        translations.cache_clear()
+
+
+def placeholders(text: str) -> set[str]:
+    parsed = string.Formatter().parse(text)
+    return {field for _literal, field, _spec, _conversion in parsed if field is not None}
+
+
+def a_message_with(catalog: Catalog, *names: str) -> tuple[str, str]:
+    for message in catalog:
+        if message.id and isinstance(message.id, str) and placeholders(message.id) == set(names):
+            return message.id, message.string
+    raise AssertionError(f"no message with placeholders {names} in {SPANISH_PO}")
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def test_spanish_is_a_real_compiled_catalog(fresh_translations: None) -> None:
+    catalog = translations("es")
+
+    assert isinstance(catalog, Translations)
+    assert type(catalog) is not NullTranslations
+    assert catalog.info()["language"] == "es"
+    assert translations("es") is catalog  # loaded once
+
+
+def test_translator_fills_placeholders(spanish_catalog: Catalog) -> None:
+    msgid, msgstr = a_message_with(spanish_catalog, "first_name")
+    _ = translator("es")
+
+    assert _(msgid, first_name="Ana") == msgstr.format(first_name="Ana")
+    assert "Ana" in _(msgid, first_name="Ana")
+
+
+@pytest.mark.parametrize("code", ["es", "es-CL", "es_CL", "ES", "es-419"])
+def test_spanish_variants_use_the_spanish_catalog(code: str, spanish_catalog: Catalog) -> None:
+    msgid, msgstr = a_message_with(spanish_catalog, "first_name")
+
+    assert normalise_locale(code) == "es"
+    assert translator(code)(msgid, first_name="Luis") == msgstr.format(first_name="Luis")
+
+
+@pytest.mark.parametrize("code", ["ht", "fr", "fr-HT", "en", "zz-ZZ", "", None])
+def test_an_unknown_locale_falls_back_to_spanish(
+    code: str | None, spanish_catalog: Catalog
+) -> None:
+    msgid, msgstr = a_message_with(spanish_catalog, "first_name")
+
+    assert normalise_locale(code) == "es"
+    assert translator(code)(msgid, first_name="Rose") == msgstr.format(first_name="Rose")
+
+
+def test_ngettext_picks_the_plural_and_fills_n() -> None:
+    singular = "Queda {n} intento."
+    plural = "Quedan {n} intentos."
+    assert i18n.ngettext("es", singular, plural, 1) == "Queda 1 intento."
+    assert i18n.ngettext("ht", singular, plural, 3) == "Quedan 3 intentos."
+
+
+def test_a_missing_catalog_is_an_error_not_raw_msgids(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fresh_translations: None
+) -> None:
+    empty = tmp_path / "locales"
+    empty.mkdir()
+    monkeypatch.setattr(i18n, "LOCALES_DIR", empty)
+    translations.cache_clear()
+
+    with pytest.raises(CatalogMissing) as caught:
+        translations("es")
+    assert "make install" in str(caught.value)
+    with pytest.raises(CatalogMissing):
+        translator("es-CL")
+
+    monkeypatch.undo()
+    translations.cache_clear()
+    assert isinstance(translations("es"), Translations)
+
+
+# --- the catalog is complete and consistent ---------------------------------------------------
+
+
+def extracted_msgids() -> dict[str, str]:
+    """msgid -> where it is written, for every text the code marks with _() or N_()."""
+    found: dict[str, str] = {}
+    for folder in SOURCE_DIRS:
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT / folder), METHOD_MAP, {}, KEYWORDS
+        ):
+            msgids = message if isinstance(message, tuple) else (message,)
+            for msgid in msgids:
+                if msgid:
+                    found.setdefault(msgid, f"{folder}/{filename}:{lineno}")
+    return found
+
+
+def test_the_extraction_finds_the_marked_texts() -> None:
+    found = extracted_msgids()
+
+    assert len(found) > 20
+    assert any(where.startswith("bot/") for where in found.values())
+    assert any(where.startswith("conversations/") for where in found.values())
+
+
+def test_every_marked_text_is_in_the_spanish_catalog(spanish_catalog: Catalog) -> None:
+    in_catalog = {message.id for message in spanish_catalog if message.id}
+    missing = {
+        msgid: where for msgid, where in extracted_msgids().items() if msgid not in in_catalog
+    }
+
+    assert not missing, (
+        f"{len(missing)} text(s) marked for translation are not in {SPANISH_PO.name}; "
+        "run `make messages`:\n"
+        + "\n".join(f"  {where}: {msgid!r}" for msgid, where in sorted(missing.items()))
+    )
+
+
+def test_every_spanish_text_is_translated(spanish_catalog: Catalog) -> None:
+    untranslated = [message.id for message in spanish_catalog if message.id and not message.string]
+    assert not untranslated, f"empty msgstr in {SPANISH_PO.name}; run `make messages`"
+
+
+def test_translations_keep_the_same_placeholders(spanish_catalog: Catalog) -> None:
+    wrong = []
+    checked = 0
+    for message in spanish_catalog:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = set().union(*(placeholders(msgid) for msgid in ids))
+        for msgstr in strings:
+            if msgstr and placeholders(msgstr) != expected:
+                wrong.append(f"{message.id!r}: {sorted(expected)} -> {msgstr!r}")
+        checked += 1
+
+    assert checked > 20
+    assert not wrong, "placeholders differ between msgid and msgstr:\n" + "\n".join(wrong)
+
+
+def test_the_compiled_catalog_matches_the_po_file(
+    spanish_catalog: Catalog, fresh_translations: None
+) -> None:
+    compiled = translations("es")
+    stale = [
+        message.id
+        for message in spanish_catalog
+        if message.id
+        and isinstance(message.id, str)
+        and message.string
+        and not message.fuzzy
+        and compiled.gettext(message.id) != message.string
+    ]
+    assert not stale, f"messages.mo is older than messages.po; run `make install`: {stale[:5]}"

@@ -1,0 +1,163 @@
+"""`python -m bot` as a person starts it: as a process, against the Bot API stand-in, and with no
+token as a chat in the terminal; stopped by signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.local_telegram import LocalBotApi
+
+PASSWORD = "Clave-Terminal-99"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def bot_environment(tmp_path: Path, **values: str) -> dict[str, str]:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("TELEGRAM_", "SMTP_", "DATABASE_", "PUBLIC_", "WEB_"))
+    }
+    environment.update({"DATA_DIR": str(tmp_path / "data"), "WEB_PORT": str(free_port()), **values})
+    return environment
+
+
+class BotProcess:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.seen = ""
+        self.cursor = 0  # where the last match ended: each read looks only past it
+
+    async def read_until(self, pattern: str, within: float = 15.0) -> re.Match[str]:
+        """Reads the bot's standard output until `pattern` (a regex) appears past the cursor."""
+        start = self.cursor
+        assert self.process.stdout is not None
+        try:
+            async with asyncio.timeout(within):
+                while (found := re.search(pattern, self.seen[start:])) is None:
+                    chunk = await self.process.stdout.read(4096)
+                    if not chunk:
+                        break
+                    self.seen += chunk.decode()
+        except TimeoutError:
+            found = None
+        if found is None:
+            raise AssertionError(f"no {pattern!r} in the output:\n{self.seen}")
+        self.cursor = start + found.end()
+        return found
+
+    async def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        await self.process.stdin.drain()
+
+    async def stop(self, signum: int = signal.SIGTERM) -> int:
+        if self.process.returncode is None:
+            self.process.send_signal(signum)
+        return await asyncio.wait_for(self.process.wait(), timeout=10)
+
+
+@pytest.fixture
+async def start_process(tmp_path: Path) -> AsyncIterator:
+    started: list[BotProcess] = []
+
+    async def start(environment: dict[str, str]) -> BotProcess:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=environment,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        started.append(BotProcess(process))
+        return started[-1]
+
+    yield start
+    for running in started:
+        if running.process.returncode is None:
+            running.process.kill()
+            await running.process.wait()
+
+
+async def test_terminal_chat_creates_an_account_and_the_printed_link_verifies_it(
+    start_process, tmp_path: Path
+) -> None:
+    bot = await start_process(bot_environment(tmp_path, LOG_LEVEL="INFO"))
+    await bot.read_until("Chat local")
+    await bot.type("/start")
+    await bot.read_until(r"\[1\] Crear cuenta")
+    await bot.type("1")
+    for typed, expected in (
+        ("Wislande", "Paso 2 de 9"),
+        ("Joseph", "Paso 3 de 9"),
+        ("Pierre", "Paso 4 de 9"),
+        ("12-08-2013", "Paso 5 de 9"),
+        ("haiti", "Paso 6 de 9"),
+        ("wislande.joseph@gmail.com", "Paso 7 de 9"),
+        ("wislande.joseph@gmail.com", "Paso 8 de 9"),
+        (PASSWORD, "Paso 9 de 9"),
+        (PASSWORD, r"\[1\] No soy un robot"),
+        ("1", r"\[\d+\] ✅ Crear cuenta"),
+    ):
+        await bot.type(typed)
+        await bot.read_until(expected)
+    create = re.findall(r"\[(\d+)\] ✅ Crear cuenta", bot.seen)[-1]
+    await bot.type(create)
+    link = (await bot.read_until(r"http://127\.0\.0\.1:\d+/validate/[A-Za-z0-9_-]+")).group(0)
+
+    async with httpx.AsyncClient() as client:
+        page = await client.get(link)
+    assert page.status_code == 200 and "correctamente verificada" in page.text
+    await bot.read_until("Estado de cuenta: Verificado")
+    await bot.read_until(r"Bandeja de Entrada \(0\)")
+
+    outbox = list((tmp_path / "data" / "outbox").glob("*.eml"))
+    assert len(outbox) == 1 and link in outbox[0].read_text()
+    assert await bot.stop(signal.SIGINT) == 0
+    assert "Traceback" not in bot.seen
+    # The terminal itself shows what is typed; the bot never prints the password back.
+    assert bot.seen.count(PASSWORD) == 0
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_the_bot_serves_telegram_and_stops_cleanly_on_a_signal(
+    start_process, tmp_path: Path, telegram: LocalBotApi, signum: int
+) -> None:
+    bot = await start_process(
+        bot_environment(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_BASE_URL=telegram.base_url,
+            LOG_LEVEL="INFO",
+        )
+    )
+    await bot.read_until("bot running")
+    welcome = await telegram.user(user_id=7001).reply("/start")
+    assert "Niñez Migrante" in welcome["text"]
+    assert await bot.stop(signum) == 0
+    assert "Traceback" not in bot.seen
+    assert telegram.token not in bot.seen
+
+
+async def test_a_wrong_setting_stops_start_up_with_one_line(start_process, tmp_path: Path) -> None:
+    bot = await start_process(bot_environment(tmp_path, SMTP_SECURITY="ssl"))
+    assert await asyncio.wait_for(bot.process.wait(), 10) == 2
+    await bot.read_until("SMTP_SECURITY")
+    assert len(bot.seen.strip().splitlines()) == 1, bot.seen
