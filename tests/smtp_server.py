@@ -87,7 +87,7 @@ class SmtpServer:
         """The next message not returned before, waiting for it up to `timeout` seconds."""
         async with asyncio.timeout(timeout):
             # The server runs in its own thread and loop: polling beats a cross-loop Event here.
-            while len(self.envelopes) <= self._seen:  # noqa: ASYNC110
+            while len(self.envelopes) <= self._seen:
                 await asyncio.sleep(0.01)
         self._seen += 1
         return self.envelopes[self._seen - 1].message
