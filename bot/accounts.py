@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from bot.links import verification_link
 from bot.storage import Account, Database, VerificationToken, utcnow
 
 # 32 bytes = 256 bits from the OS's CSPRNG; URL-safe base64 gives a 43-character token.
@@ -101,7 +102,7 @@ class AccountService:
         self.passwords = passwords or PasswordHashing()
 
     def link_for(self, token: str) -> str:
-        return f"{self._link_base}/validate/{token}"
+        return verification_link(self._link_base, token)
 
     async def email_taken(self, email: str) -> bool:
         async with self._db.session() as session:

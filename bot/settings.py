@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +37,19 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     mail_from: str = "Programa Niñez Migrante <no-reply@localhost>"
 
+    # Seals the links' tokens while their e-mail waits in the outbox. Unset: a key is made once
+    # and kept in DATA_DIR/secret.key. Several processes sharing a database need the same one.
+    secret_key: str | None = Field(default=None, repr=False)
+    outbox_retry_base_seconds: float = Field(default=5.0, gt=0)
+    outbox_retry_cap_seconds: float = Field(default=300.0, gt=0)
+    draft_ttl_days: float = Field(default=30.0, gt=0)
+    resend_limit_per_hour: int = Field(default=3, ge=1)
+
+    # Set: updates arrive by webhook on the web server (path taken from the URL); unset: polling.
+    webhook_url: str | None = None
+    # Telegram sends it back in a header with every update; unset: derived from the bot token.
+    webhook_secret: str | None = Field(default=None, repr=False)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     verification_ttl_hours: float = Field(default=48.0, gt=0)
     email_check_deliverability: bool = False
@@ -48,6 +62,9 @@ class Settings(BaseSettings):
         "smtp_host",
         "smtp_username",
         "smtp_password",
+        "secret_key",
+        "webhook_url",
+        "webhook_secret",
         mode="before",
     )
     @classmethod
@@ -74,7 +91,15 @@ class Settings(BaseSettings):
             else value.lower()
         )
 
-    @field_validator("public_url", "telegram_base_url")
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: str | None) -> str | None:
+        # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - for the secret token.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("use 1 to 256 characters: letters, digits, _ or -")
+        return value
+
+    @field_validator("public_url", "telegram_base_url", "webhook_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

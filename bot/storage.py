@@ -51,6 +51,8 @@ class VerificationToken(SQLModel, table=True):
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     expires_at: NaiveDatetime
     used_at: NaiveDatetime | None = None
+    # Set when a newer link replaces this one (/reenviar); kept to count resends per hour.
+    revoked_at: NaiveDatetime | None = None
 
 
 class RegistrationDraft(SQLModel, table=True):
@@ -71,6 +73,37 @@ class RegistrationDraft(SQLModel, table=True):
     human_checked: bool = False
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
+    # Set when the draft was left unfinished too long: its answers are gone, and the row stays
+    # only until the family is told, the next time it writes.
+    expired_at: NaiveDatetime | None = None
+
+
+class OutboxEmail(SQLModel, table=True):
+    """An e-mail to send, written in the same transaction as what it is about.
+
+    A verification e-mail keeps its link's token only sealed (encrypted with the bot's secret
+    key), never in plaintext, and not at all once the e-mail is sent or given up on.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)  # "verification"
+    account_id: int = Field(foreign_key="account.id", index=True)
+    recipient: str = Field(max_length=320)
+    locale: str = Field(default="es", max_length=16)
+    sealed_token: str | None = Field(default=None, max_length=512)
+    status: str = Field(default="pending", max_length=16, index=True)  # pending, sent, failed
+    attempts: int = 0
+    next_attempt_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    sent_at: NaiveDatetime | None = None
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled: a redelivered update is handled once."""
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    processed_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
 class Database:
