@@ -14,8 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.links import verification_link
+from bot.outbox import Outbox
 from bot.storage import Account, Database, VerificationToken, utcnow
 
 # 32 bytes = 256 bits from the OS's CSPRNG; URL-safe base64 gives a 43-character token.
@@ -60,6 +62,21 @@ class CreatedAccount:
     expires_at: datetime
 
 
+class ResendStatus(enum.Enum):
+    SENT = "sent"
+    NO_ACCOUNT = "no_account"
+    ALREADY_VERIFIED = "already_verified"
+    TOO_SOON = "too_soon"
+
+
+@dataclass(frozen=True)
+class ResendOutcome:
+    status: ResendStatus
+    account: Account | None = None
+    created: CreatedAccount | None = None
+    retry_at: datetime | None = None  # UTC, when status is TOO_SOON
+
+
 class EmailTaken(Exception):
     """That e-mail address already has an account: no second account, no link."""
 
@@ -95,8 +112,12 @@ class AccountService:
         link_base: str,
         token_ttl: timedelta = timedelta(hours=48),
         passwords: PasswordHashing | None = None,
+        outbox: Outbox | None = None,
+        resend_limit_per_hour: int = 3,
     ) -> None:
         self._db = database
+        self._outbox = outbox
+        self._resend_limit = resend_limit_per_hour
         self._link_base = link_base.rstrip("/")
         self._token_ttl = token_ttl
         self.passwords = passwords or PasswordHashing()
@@ -125,9 +146,7 @@ class AccountService:
             return found.first()
 
     async def create(self, new: NewAccount) -> CreatedAccount:
-        """Creates the account and its first verification token, in one transaction."""
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        expires_at = utcnow() + self._token_ttl
+        """Creates the account, its first link and that link's e-mail, in one transaction."""
         account = Account(
             email=new.email.lower(),
             first_names=new.first_names,
@@ -147,18 +166,71 @@ class AccountService:
             except IntegrityError as error:
                 await session.rollback()
                 raise EmailTaken(new.email) from error
-            assert account.id is not None
-            session.add(
-                VerificationToken(
-                    account_id=account.id, token_hash=hash_token(token), expires_at=expires_at
-                )
-            )
+            created = self._issue_link(session, account)
             try:
                 await session.commit()
             except IntegrityError as error:
                 await session.rollback()
                 raise EmailTaken(new.email) from error
+        self._wake_outbox()
+        return created
+
+    async def resend(self, telegram_user_id: int) -> ResendOutcome:
+        """A fresh link for the family's newest unverified account, in the chat and by e-mail;
+        every older link of that account stops working."""
+        now = utcnow()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(Account)
+                .where(Account.telegram_user_id == telegram_user_id)
+                .order_by(col(Account.verified_at).is_not(None), col(Account.id).desc())
+            )
+            account = found.first()
+            if account is None:
+                return ResendOutcome(ResendStatus.NO_ACCOUNT)
+            if account.verified_at is not None:
+                return ResendOutcome(ResendStatus.ALREADY_VERIFIED, account=account)
+            recent = (
+                await session.exec(
+                    select(VerificationToken.created_at)
+                    .where(VerificationToken.account_id == account.id)
+                    .where(col(VerificationToken.created_at) > now - timedelta(hours=1))
+                    .order_by(col(VerificationToken.created_at))
+                )
+            ).all()
+            # The first link comes with the account; the limit counts the ones asked for after.
+            if len(recent) > self._resend_limit:
+                retry_at = recent[-self._resend_limit - 1] + timedelta(hours=1)
+                return ResendOutcome(ResendStatus.TOO_SOON, account=account, retry_at=retry_at)
+            await session.exec(
+                update(VerificationToken)
+                .where(col(VerificationToken.account_id) == account.id)
+                .where(col(VerificationToken.revoked_at).is_(None))
+                .where(col(VerificationToken.used_at).is_(None))
+                .values(revoked_at=now)
+            )
+            created = self._issue_link(session, account)
+            await session.commit()
+        self._wake_outbox()
+        return ResendOutcome(ResendStatus.SENT, account=account, created=created)
+
+    def _issue_link(self, session: AsyncSession, account: Account) -> CreatedAccount:
+        """A new token for the account, its hash stored and its e-mail queued, in `session`."""
+        assert account.id is not None
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        expires_at = utcnow() + self._token_ttl
+        session.add(
+            VerificationToken(
+                account_id=account.id, token_hash=hash_token(token), expires_at=expires_at
+            )
+        )
+        if self._outbox is not None:
+            self._outbox.add_verification(session, account=account, token=token)
         return CreatedAccount(account=account, link=self.link_for(token), expires_at=expires_at)
+
+    def _wake_outbox(self) -> None:
+        if self._outbox is not None:
+            self._outbox.wake()
 
     async def verify(self, token: str) -> VerifyOutcome:
         now = utcnow()
@@ -172,8 +244,12 @@ class AccountService:
             account = await session.get(Account, stored.account_id)
             if account is None:
                 return VerifyOutcome(VerifyStatus.UNKNOWN)
-            if stored.used_at is None and stored.expires_at <= now:
-                return VerifyOutcome(VerifyStatus.EXPIRED)
+            if account.verified_at is None and stored.used_at is None:
+                if stored.revoked_at is not None:
+                    # Replaced by a newer link (/reenviar): only the newest one works.
+                    return VerifyOutcome(VerifyStatus.UNKNOWN)
+                if stored.expires_at <= now:
+                    return VerifyOutcome(VerifyStatus.EXPIRED)
             # Read before the UPDATEs below, which expire the loaded account.
             told = {
                 "telegram_chat_id": account.telegram_chat_id,
@@ -182,23 +258,21 @@ class AccountService:
                 "account_id": account.id,
             }
 
-            # Only one of two simultaneous openings may win: the conditional UPDATE tells which.
+            # Only one of two simultaneous openings may win: the conditional UPDATEs tell which
+            # (of one link opened twice, or of two links of one account opened at once).
             used = await session.exec(
                 update(VerificationToken)
                 .where(col(VerificationToken.id) == stored.id)
                 .where(col(VerificationToken.used_at).is_(None))
                 .values(used_at=now)
             )
-            if used.rowcount == 1:
-                await session.exec(
-                    update(Account)
-                    .where(col(Account.id) == account.id)
-                    .where(col(Account.verified_at).is_(None))
-                    .values(verified_at=now)
-                )
-                await session.commit()
-                status = VerifyStatus.VERIFIED
-            else:
-                await session.rollback()
-                status = VerifyStatus.ALREADY_VERIFIED
+            verified = await session.exec(
+                update(Account)
+                .where(col(Account.id) == account.id)
+                .where(col(Account.verified_at).is_(None))
+                .values(verified_at=now)
+            )
+            won = used.rowcount == 1 and verified.rowcount == 1
+            await session.commit()
+            status = VerifyStatus.VERIFIED if won else VerifyStatus.ALREADY_VERIFIED
             return VerifyOutcome(status, **told)

@@ -3,32 +3,36 @@ registers every handler in one place. The whole bot's surface is readable here."
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ContextTypes,
-    Defaults,
-)
+from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.warnings import PTBUserWarning
 
 from bot import logs
 from bot.accounts import AccountService, VerifyOutcome, VerifyStatus
 from bot.i18n import N_, translator
 from bot.mail import Mailer, MailSettings
+from bot.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
+from bot.persistence import DatabasePersistence
 from bot.registration import Registrations
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
+from bot.updates import UpdateLedger
 from bot.web import WebServer, build_web_app
-from conversations import menu, registration
+from conversations import guards, menu, notices, registration, resend
 from conversations.common import SERVICES_KEY, locale_of
 
 logger = logging.getLogger(__name__)
@@ -40,18 +44,18 @@ ErrorHook = Callable[[BaseException], None]
 COMMANDS = (
     ("start", N_("Inicio")),
     ("crear_cuenta", N_("Crear la cuenta del portal, paso a paso")),
+    ("reenviar", N_("Recibir otra vez el enlace de validación")),
     ("cancelar", N_("Dejar el registro en curso")),
     ("ayuda", N_("Qué puede hacer este asistente")),
 )
 
+SWEEP_EVERY = timedelta(hours=1)
+KEEP_UPDATE_IDS = timedelta(days=7)
+_ERROR_HOOK = "error_hook"
+
 
 def build_services(settings: Settings, *, link_base: str) -> Services:
     database = Database(settings.database_url_async)
-    accounts = AccountService(
-        database,
-        link_base=link_base,
-        token_ttl=timedelta(hours=settings.verification_ttl_hours),
-    )
     mailer = Mailer(
         MailSettings(
             host=settings.smtp_host,
@@ -63,14 +67,37 @@ def build_services(settings: Settings, *, link_base: str) -> Services:
             outbox_dir=settings.outbox_dir,
         )
     )
+    outbox = Outbox(
+        database,
+        mailer,
+        TokenSeal.from_settings(settings.secret_key, settings.data_dir),
+        link_base=link_base,
+        mail_from=settings.mail_from,
+        retry=RetryPolicy(
+            base_seconds=settings.outbox_retry_base_seconds,
+            cap_seconds=settings.outbox_retry_cap_seconds,
+        ),
+    )
+    accounts = AccountService(
+        database,
+        link_base=link_base,
+        token_ttl=timedelta(hours=settings.verification_ttl_hours),
+        outbox=outbox,
+        resend_limit_per_hour=settings.resend_limit_per_hour,
+    )
     registrations = Registrations(
         database, accounts, check_deliverability=settings.email_check_deliverability
     )
-    return Services(settings, database, accounts, registrations, mailer)
+    return Services(settings, database, accounts, registrations, outbox, UpdateLedger(database))
 
 
 def build_application(
-    services: Services, *, token: str, base_url: str | None, on_error: ErrorHook | None = None
+    services: Services,
+    *,
+    token: str,
+    base_url: str | None,
+    polling: bool = True,
+    on_error: ErrorHook | None = None,
 ) -> Application:
     logs.protect_secrets()
     builder = (
@@ -78,11 +105,20 @@ def build_application(
         .token(token)
         # Telegram's preview crawler would open the verification link before the family does.
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Telegram allows ~30 messages a second overall and ~20 a minute per group: a burst of
+        # notifications waits its turn instead of failing with 429.
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .persistence(
+            DatabasePersistence(
+                {registration.NAME: lambda: registration.saved_conversations(services)}
+            )
+        )
         .post_init(_publish_commands)
     )
     if base_url:
         builder = builder.base_url(base_url)
+    if not polling:
+        builder = builder.updater(None)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
     application.bot_data[_ERROR_HOOK] = on_error
@@ -93,17 +129,21 @@ def build_application(
         warnings.simplefilter("ignore", PTBUserWarning)
         conversation = registration.build()
 
-    # Order matters: the registration comes first so that, while a family is in it, every
-    # message reaches it (its fallbacks answer what does not fit). Then the menu's commands,
-    # and last the hint for a message that nothing else was waiting for.
+    # Order matters. Group -1 first: the guards see every update before anything else and may
+    # stop it (a flood, a redelivered update). Then, in group 0, the registration, so that while
+    # a family is in it every message reaches it (its fallbacks answer what does not fit); then
+    # the commands and notices outside it; and last the hint for a message nothing awaited.
+    application.add_handler(guards.handler(), group=-1)
     application.add_handler(conversation)
+    application.add_handlers(resend.handlers())
+    application.add_handlers(notices.handlers())
     application.add_handlers(menu.handlers())
     application.add_handler(menu.catch_all())
     application.add_error_handler(_on_error)
+
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_sweep, interval=SWEEP_EVERY, first=1, name="sweep")
     return application
-
-
-_ERROR_HOOK = "error_hook"
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -133,6 +173,19 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             logger.exception("could not tell chat %s about the failure", chat.id)
 
 
+async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hourly: forget unfinished drafts past their time, and old update ids."""
+    found: Services = context.bot_data[SERVICES_KEY]
+    expired = await found.registrations.expire_unfinished(
+        timedelta(days=found.settings.draft_ttl_days)
+    )
+    if expired:
+        logger.info("%d unfinished registrations expired", len(expired))
+    found.expired_drafts = await found.registrations.users_with_expired_drafts()
+    await found.updates.forget_older_than(KEEP_UPDATE_IDS)
+    found.flood.forget_idle()
+
+
 async def _publish_commands(application: Application) -> None:
     _ = translator("es")
     try:
@@ -144,28 +197,147 @@ async def _publish_commands(application: Application) -> None:
         logger.warning("could not publish the command menu: %s", error)
 
 
-@dataclass
-class RunningBot:
-    """A started bot: the Application polling, and the web server of the links."""
+def webhook_secret(settings: Settings, token: str) -> str:
+    """WEBHOOK_SECRET, or one derived from the bot token: stable across restarts and workers."""
+    if settings.webhook_secret:
+        return settings.webhook_secret
+    return hmac.new(token.encode(), b"ninez-migrante-webhook", hashlib.sha256).hexdigest()
 
-    application: Application
-    services: Services
-    web: WebServer
-    link_base: str
-    _stopped: bool = field(default=False, repr=False)
+
+class RunningBot:
+    """One bot in this event loop: the web server of the links (and of the webhook), the
+    Application, and the outbox worker. `start()` brings them up, `stop()` takes them down."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        token: str,
+        base_url: str | None,
+        on_error: ErrorHook | None = None,
+        poll_timeout: int = 10,
+    ) -> None:
+        self.settings = settings
+        self.token = token
+        self.base_url = base_url
+        self.on_error = on_error
+        self.poll_timeout = poll_timeout
+        self.webhook = bool(settings.webhook_url)
+        self._secret = webhook_secret(settings, token)
+        self.services: Services | None = None
+        self.application: Application | None = None
+        self._accepting_updates = False
+        routes = []
+        if settings.webhook_url:
+            path = urlsplit(settings.webhook_url).path or "/"
+            routes.append(Route(path, self._receive_update, methods=["POST"]))
+        self.web = WebServer(
+            build_web_app(verify=self._verify, health=self.health, extra_routes=routes),
+            settings.web_host,
+            settings.web_port,
+        )
+
+    @property
+    def link_base(self) -> str:
+        return self.settings.public_url or f"http://{self.settings.web_host}:{self.web.port}"
+
+    async def start(self) -> None:
+        # The web server comes first: with WEB_PORT=0 its port makes the links.
+        await self.web.start()
+        try:
+            self.services = build_services(self.settings, link_base=self.link_base)
+            await self.services.database.create_schema()
+            self.services.expired_drafts = (
+                await self.services.registrations.users_with_expired_drafts()
+            )
+            self.services.outbox.on_failure = self._email_refused
+            self.application = build_application(
+                self.services,
+                token=self.token,
+                base_url=self.base_url,
+                polling=not self.webhook,
+                on_error=self.on_error,
+            )
+            await self.application.initialize()
+            await self.application.start()
+            await self.services.outbox.start()
+            await self._take_updates()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _take_updates(self) -> None:
+        assert self.application is not None
+        if self.webhook:
+            await self.application.bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=self._secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            self._accepting_updates = True
+            return
+        assert self.application.updater is not None
+        await self.application.updater.start_polling(
+            poll_interval=0.0,
+            timeout=self.poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
 
     async def stop(self) -> None:
-        if self._stopped:
-            return
-        self._stopped = True
-        # Stop taking updates first, then finish what is in flight, then close the rest.
-        if self.application.updater and self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
-        await self.application.shutdown()
+        """Stops taking updates, lets the handlers in flight finish, then closes the rest."""
+        self._accepting_updates = False
+        application, self.application = self.application, None
+        if application is not None:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()
+            if application.running:
+                await application.stop()
+            await application.shutdown()
+        if self.services is not None:
+            await self.services.outbox.stop()
         await self.web.stop()
-        await self.services.database.dispose()
+        if self.services is not None:
+            await self.services.database.dispose()
+
+    async def _verify(self, token_text: str) -> VerifyOutcome:
+        if self.services is None or self.application is None:
+            raise RuntimeError("the bot is starting or stopping")
+        outcome = await self.services.accounts.verify(token_text)
+        if outcome.status is VerifyStatus.VERIFIED:
+            # The page answers at once; the chat message follows through the update queue.
+            await self.application.update_queue.put(notices.AccountVerified(outcome))
+        return outcome
+
+    async def _email_refused(self, failure: FailedEmail) -> None:
+        if self.application is not None:
+            await self.application.update_queue.put(notices.EmailRefused(failure))
+
+    async def health(self) -> dict:
+        if self.services is None:
+            return {"ok": False, "database": "starting"}
+        try:
+            async with self.services.database.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            pending = await self.services.outbox.pending_count()
+        except Exception as error:
+            logger.warning("health check: database unreachable: %s", error)
+            return {"ok": False, "database": "unreachable"}
+        return {"ok": True, "database": "ok", "outbox_pending": pending}
+
+    async def _receive_update(self, request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            return Response(status_code=403)
+        if not self._accepting_updates or self.application is None:
+            # Telegram delivers it again later, to this process once restarted or to another.
+            return Response(status_code=503)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except ValueError:
+            return Response(status_code=400)
+        await self.application.update_queue.put(update)
+        return Response(status_code=200)
 
 
 async def start_bot(
@@ -174,46 +346,18 @@ async def start_bot(
     token: str | None = None,
     base_url: str | None = None,
     on_error: ErrorHook | None = None,
-    poll_interval: float = 0.0,
     poll_timeout: int = 10,
 ) -> RunningBot:
-    """Starts the web server and the bot in the running event loop."""
+    """Starts the web server, the bot and the outbox worker in the running event loop."""
     token = token or settings.telegram_bot_token
     if not token:
         raise ValueError("a Telegram bot token is needed")
-    base_url = base_url or settings.telegram_base_url
-
-    # The web server is started first: with WEB_PORT=0 its port makes the links.
-    services_holder: dict[str, Services] = {}
-    application_holder: dict[str, Application] = {}
-
-    async def verify(token_text: str) -> VerifyOutcome:
-        outcome = await services_holder["services"].accounts.verify(token_text)
-        if outcome.status is VerifyStatus.VERIFIED:
-            # The page answers at once; the chat message follows through the update queue.
-            await application_holder["app"].update_queue.put(menu.AccountVerified(outcome))
-        return outcome
-
-    web = WebServer(build_web_app(verify=verify), settings.web_host, settings.web_port)
-    await web.start()
-    link_base = settings.public_url or f"http://{settings.web_host}:{web.port}"
-    services = build_services(settings, link_base=link_base)
-    services_holder["services"] = services
-    try:
-        await services.database.create_schema()
-        application = build_application(services, token=token, base_url=base_url, on_error=on_error)
-        application_holder["app"] = application
-        await application.initialize()
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(
-            poll_interval=poll_interval,
-            timeout=poll_timeout,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
-    except BaseException:
-        await web.stop()
-        await services.database.dispose()
-        raise
-    return RunningBot(application, services, web, link_base)
+    running = RunningBot(
+        settings,
+        token=token,
+        base_url=base_url or settings.telegram_base_url,
+        on_error=on_error,
+        poll_timeout=poll_timeout,
+    )
+    await running.start()
+    return running

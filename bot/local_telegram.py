@@ -326,6 +326,7 @@ class LocalUser:
         self._message_ids = itertools.count(1)
         self._events: list[tuple[str, dict[str, Any]]] = []  # ("new" | "edit", bot message)
         self._mark = 0  # len(_events) at the last send/press
+        self.last_update: dict[str, Any] | None = None  # the newest update this person caused
         self._pulse = _Pulse()
 
     @property
@@ -354,7 +355,14 @@ class LocalUser:
 
     def _act(self, kind: str, payload: dict[str, Any]) -> None:
         self._mark = len(self._events)
-        self.api._enqueue({kind: payload})
+        self.last_update = self.api._enqueue({kind: payload})
+
+    def redeliver_last(self) -> None:
+        """Sends this person's last update again, same update_id: what Telegram does when the
+        bot did not confirm it in time (a crash, a slow webhook)."""
+        assert self.last_update is not None, "nothing was sent yet"
+        self._mark = len(self._events)
+        self.api._redeliver(self.last_update)
 
     async def _send_content(self, content: dict[str, Any]) -> dict[str, Any]:
         message = self._new_message(self.user_dict, content)
@@ -549,6 +557,7 @@ class LocalBotApi:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._users: dict[int, LocalUser] = {}
         self._updates: list[dict[str, Any]] = []
+        self._redeliveries: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._file_ids = itertools.count(1)
@@ -644,11 +653,19 @@ class LocalBotApi:
             self._users[user_id] = LocalUser(self, user_id, first_name, language_code)
         return self._users[user_id]
 
-    def _enqueue(self, payload: dict[str, Any]) -> None:
+    def _enqueue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         (kind,) = payload
         if self._allowed_updates and kind not in self._allowed_updates:
-            return  # Telegram never creates updates the bot opted out of.
-        self._updates.append({"update_id": next(self._update_ids), **payload})
+            return None  # Telegram never creates updates the bot opted out of.
+        update = {"update_id": next(self._update_ids), **payload}
+        self._updates.append(update)
+        self._pulse.fire()
+        return update
+
+    def _redeliver(self, update: dict[str, Any]) -> None:
+        # Its id is below the bot's offset by now; it is handed out once regardless, as
+        # Telegram does with an update whose confirmation never arrived.
+        self._redeliveries.append(update)
         self._pulse.fire()
 
     def _notify(self, chat_id: int, message: dict[str, Any]) -> None:
@@ -807,6 +824,9 @@ class LocalBotApi:
                     "make sure that only one bot instance is running",
                     409,
                 )
+            if self._redeliveries:
+                again, self._redeliveries = self._redeliveries, []
+                return again
             remaining = deadline - loop.time()
             if self._updates or remaining <= 0 or self._closing:
                 return self._updates[:limit]

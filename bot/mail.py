@@ -165,6 +165,11 @@ class Mailer:
     def __init__(self, settings: MailSettings) -> None:
         self._settings = settings
 
+    @property
+    def writes_files(self) -> bool:
+        """True without an SMTP host: e-mails go to the outbox folder, to be passed on by hand."""
+        return not self._settings.host
+
     async def send(self, message: EmailMessage) -> None:
         """Sends (or, without an SMTP host, files) the message; raises MailError when it can't."""
         if self._settings.host:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+from sqlmodel import col, select
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
 from bot.countries import COMMON_COUNTRIES, country_name, find_country
@@ -269,14 +271,62 @@ class Registrations:
         self._today = today
 
     async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
+        """The family's registration in progress; an expired one does not count."""
         async with self._db.session() as session:
-            return await session.get(RegistrationDraft, telegram_user_id)
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+        return draft if draft is not None and draft.expired_at is None else None
+
+    async def in_progress(self) -> list[RegistrationDraft]:
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft).where(col(RegistrationDraft.expired_at).is_(None))
+            )
+            return list(found.all())
+
+    async def expire_unfinished(self, older_than: timedelta) -> list[int]:
+        """Forgets the answers of drafts untouched for `older_than`; returns their users' ids.
+
+        The emptied row stays as a marker, so the family can be told the next time it writes.
+        """
+        now = utcnow()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft)
+                .where(col(RegistrationDraft.expired_at).is_(None))
+                .where(col(RegistrationDraft.updated_at) < now - older_than)
+            )
+            expired = list(found.all())
+            for draft in expired:
+                draft.answers, draft.choices, draft.expired_at = {}, [], now
+                session.add(draft)
+            await session.commit()
+        return [draft.telegram_user_id for draft in expired]
+
+    async def users_with_expired_drafts(self) -> set[int]:
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft.telegram_user_id).where(
+                    col(RegistrationDraft.expired_at).is_not(None)
+                )
+            )
+            return set(found.all())
+
+    async def forget_expired(self, telegram_user_id: int) -> bool:
+        """Deletes an expired draft's marker; True when there was one (tell the family once)."""
+        async with self._db.session() as session:
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+            if draft is None or draft.expired_at is None:
+                return False
+            await session.delete(draft)
+            await session.commit()
+            return True
 
     async def begin(self, telegram_user_id: int, chat_id: int, locale: str) -> RegistrationDraft:
         """The family's draft: the one in progress, or a new one at the first field."""
         draft = await self.current(telegram_user_id)
         if draft is not None:
             return draft
+        await self.forget_expired(telegram_user_id)
         draft = RegistrationDraft(
             telegram_user_id=telegram_user_id,
             telegram_chat_id=chat_id,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.accounts import AccountService
-from bot.mail import Mailer
+from bot.flood import FloodGate
+from bot.outbox import Outbox
 from bot.registration import Registrations
 from bot.settings import Settings
 from bot.storage import Database
+from bot.updates import UpdateLedger
 
 
 @dataclass
@@ -17,4 +19,8 @@ class Services:
     database: Database
     accounts: AccountService
     registrations: Registrations
-    mailer: Mailer
+    outbox: Outbox
+    updates: UpdateLedger
+    flood: FloodGate = field(default_factory=FloodGate)
+    # Families whose unfinished draft expired and who have not been told yet.
+    expired_drafts: set[int] = field(default_factory=set)

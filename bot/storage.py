@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.migrations import upgrade_to_head
+
 
 def utcnow() -> datetime:
     # Stored without a time zone on both databases (NaiveDatetime); every timestamp is UTC.
@@ -129,8 +131,13 @@ class Database:
             yield session
 
     async def create_schema(self) -> None:
+        """Makes the schema current: the Alembic migrations, never `create_all`."""
+        await self.migrate()
+
+    async def migrate(self) -> None:
+        """Applies the Alembic migrations up to head (see bot/migrations), in one transaction."""
         async with self.engine.begin() as connection:
-            await connection.run_sync(SQLModel.metadata.create_all)
+            await connection.run_sync(upgrade_to_head)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -3,24 +3,14 @@ short hint for a message that no conversation is waiting for."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters
+from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.accounts import VerifyOutcome
-from bot.i18n import Translate, translator
+from bot.i18n import Translate
 from bot.portal import TRAMITES, Home
 from bot.storage import Account
 from conversations.common import keyboard, reply, services, texts
 from conversations.registration import START_BUTTON
-
-
-@dataclass(frozen=True)
-class AccountVerified:
-    """Put on the update queue by the web page of the link, so the chat hears of it at once."""
-
-    outcome: VerifyOutcome
 
 
 def menu_keyboard(_: Translate):
@@ -76,7 +66,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if account is not None:
         welcome += "\n\n" + _(
             "Ya creó una cuenta con el correo {email}, pero todavía no está validada: abra el "
-            "enlace que le enviamos (revise también la carpeta de spam).",
+            "enlace que le enviamos (revise también la carpeta de spam). Si no lo encuentra, "
+            "escriba /reenviar y le mando uno nuevo.",
             email=account.email,
         )
     await reply(update, context, welcome, menu_keyboard(_))
@@ -90,6 +81,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         _(
             "Esto es lo que puedo hacer:\n"
             "/crear_cuenta — crear la cuenta del portal, paso a paso\n"
+            "/reenviar — recibir otra vez el enlace para validar el correo\n"
             "/cancelar — dejar el registro en curso\n"
             "/start — volver al inicio"
         ),
@@ -114,26 +106,11 @@ async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, text, menu_keyboard(_))
 
 
-async def account_verified(update: AccountVerified, context: ContextTypes.DEFAULT_TYPE) -> None:
-    outcome = update.outcome
-    if outcome.telegram_chat_id is None or outcome.account_id is None:
-        return
-    account = await services(context).accounts.get(outcome.account_id)
-    if account is None:
-        return
-    _ = translator(outcome.locale)
-    text = (
-        _("¡Su correo fue validado! La cuenta quedó verificada.") + "\n\n" + home_text(account, _)
-    )
-    await context.bot.send_message(outcome.telegram_chat_id, text)
-
-
 def handlers() -> list:
     return [
         CommandHandler("start", start),
         CommandHandler(["ayuda", "help"], help_command),
         CommandHandler("cancelar", nothing_to_cancel),
-        TypeHandler(AccountVerified, account_verified),
     ]
 
 

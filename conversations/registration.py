@@ -6,7 +6,9 @@ only asks, shows buttons, deletes password messages and sends the link.
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.error import BadRequest
@@ -21,7 +23,6 @@ from telegram.ext import (
 
 from bot.accounts import CreatedAccount, EmailTaken
 from bot.i18n import N_, Translate, translator
-from bot.mail import MailError, build_verification_email
 from bot.registration import (
     FIELDS,
     FIELDS_BY_KEY,
@@ -32,7 +33,8 @@ from bot.registration import (
     summary,
 )
 from bot.results import Invalid, Result, Suggestion, Valid
-from bot.storage import RegistrationDraft
+from bot.services import Services
+from bot.storage import RegistrationDraft, utcnow
 from conversations.common import (
     delete_quietly,
     in_rows,
@@ -197,26 +199,39 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
 # --- Answers ----------------------------------------------------------------------------------
 
 
-async def _draft_or_end(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    user = update.effective_user
-    assert user is not None
-    draft = await services(context).registrations.current(user.id)
-    if draft is None:
-        _ = texts(update)
-        await reply(
-            update,
-            context,
-            _("Ese registro ya no está en curso. Escriba /crear_cuenta para empezar."),
-        )
-    return draft
+DraftHandler = Callable[
+    [Update, ContextTypes.DEFAULT_TYPE, RegistrationDraft], Awaitable[str | int]
+]
 
 
-async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+def with_draft(handler: DraftHandler) -> Callable[..., Awaitable[str | int]]:
+    """Hands the family's draft to `handler`; without one, says so and ends the conversation."""
+
+    @functools.wraps(handler)
+    async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+        await settle_button(update)
+        user = update.effective_user
+        assert user is not None
+        draft = await services(context).registrations.current(user.id)
+        if draft is None:
+            _ = texts(update)
+            await reply(
+                update,
+                context,
+                _("Ese registro ya no está en curso. Escriba /crear_cuenta para empezar."),
+            )
+            return ConversationHandler.END
+        return await handler(update, context, draft)
+
+    return wrapper
+
+
+@with_draft
+async def receive_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     message = update.effective_message
     assert message is not None and message.text is not None
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
     _ = translator(draft.locale)
     before: list[str] = []
     if FIELDS_BY_KEY[draft.step].secret:
@@ -234,13 +249,12 @@ async def receive_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> st
     return await _respond(update, context, draft, result, *before)
 
 
-async def receive_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-    await settle_button(update)
+@with_draft
+async def receive_choice(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
     _prefix, step, index = query.data.split(":", 2)
     result = await services(context).registrations.pick(draft, step, int(index))
     if result is None:
@@ -249,10 +263,10 @@ async def receive_choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return await _respond(update, context, draft, result)
 
 
-async def receive_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
+@with_draft
+async def receive_not_text(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     _ = translator(draft.locale)
     return await ask(
         update,
@@ -265,11 +279,11 @@ async def receive_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     )
 
 
-async def receive_out_of_place(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+@with_draft
+async def receive_out_of_place(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     """A message where a button is expected, or a command that does not fit here."""
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
     _ = translator(draft.locale)
     hint = (
         _("Para seguir, toque uno de los botones.")
@@ -279,22 +293,20 @@ async def receive_out_of_place(update: Update, context: ContextTypes.DEFAULT_TYP
     return await ask(update, context, draft, hint)
 
 
-async def pass_human_check(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-    await settle_button(update)
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
+@with_draft
+async def pass_human_check(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     await services(context).registrations.pass_human_check(draft)
     return await ask(update, context, draft)
 
 
-async def edit_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-    await settle_button(update)
+@with_draft
+async def edit_field(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
     key = query.data.split(":", 1)[1]
     if key not in FIELDS_BY_KEY:
         return await ask(update, context, draft)
@@ -305,11 +317,10 @@ async def edit_field(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
 # --- The end ----------------------------------------------------------------------------------
 
 
-async def create_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-    await settle_button(update)
-    draft = await _draft_or_end(update, context)
-    if draft is None:
-        return ConversationHandler.END
+@with_draft
+async def create_account(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
     _ = translator(draft.locale)
     found = services(context)
     if draft.step != SUMMARY:
@@ -326,18 +337,15 @@ async def create_account(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 "correo. Escriba otro correo electrónico."
             ),
         )
-    await _send_link(update, context, created, _)
-    # The e-mail goes out in the background: a slow mail server must not hold up the chat.
-    context.application.create_task(
-        _send_verification_email(context, created, draft.locale),
-        name=f"verification-email-{created.account.id}",
-    )
+    # The e-mail was queued in the outbox with the account; its worker sends it.
+    await send_link(context, draft.telegram_chat_id, created, _)
     return ConversationHandler.END
 
 
-async def _send_link(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, created: CreatedAccount, _: Translate
+async def send_link(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, created: CreatedAccount, _: Translate
 ) -> None:
+    """The verification link in the chat: a button, and the URL as text to copy."""
     account = created.account
     text = "\n\n".join(
         (
@@ -351,58 +359,29 @@ async def _send_link(
             _("El enlace vence en {hours} horas.", hours=_hours(created)),
         )
     )
+    await send_link_message(context, chat_id, text, created.link, _)
+
+
+async def send_link_message(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, link: str, _: Translate
+) -> None:
     button = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("Validar mi correo electrónico"), url=created.link)]]
+        [[InlineKeyboardButton(_("Validar mi correo electrónico"), url=link)]]
     )
     no_preview = LinkPreviewOptions(is_disabled=True)
-    chat = update.effective_chat
-    assert chat is not None
     try:
         await context.bot.send_message(
-            chat.id, text, reply_markup=button, link_preview_options=no_preview
+            chat_id, text, reply_markup=button, link_preview_options=no_preview
         )
     except BadRequest as error:
         # Telegram refuses URL buttons to hosts it cannot reach (a local PUBLIC_URL): the
         # link in the text still works.
         logger.warning("link button refused (%s); sending the link as text only", error)
-        await context.bot.send_message(chat.id, text, link_preview_options=no_preview)
+        await context.bot.send_message(chat_id, text, link_preview_options=no_preview)
 
 
 def _hours(created: CreatedAccount) -> int:
-    return max(1, round((created.expires_at - created.account.created_at).total_seconds() / 3600))
-
-
-async def _send_verification_email(
-    context: ContextTypes.DEFAULT_TYPE, created: CreatedAccount, locale: str
-) -> None:
-    found = services(context)
-    account = created.account
-    message = build_verification_email(
-        to=account.email, link=created.link, mail_from=found.settings.mail_from, locale=locale
-    )
-    try:
-        await found.mailer.send(message)
-    except MailError as error:
-        logger.warning("verification e-mail for account %s not sent: %s", account.id, error)
-        _ = translator(locale)
-        advice = (
-            _(
-                "El servidor de correo rechazó la dirección {email}. Revise que esté bien escrita.",
-                email=account.email,
-            )
-            if error.recipient_refused
-            else _("No pude enviar el correo a {email} en este momento.", email=account.email)
-        )
-        await context.bot.send_message(
-            account.telegram_chat_id,
-            advice + "\n\n" + _("El enlace de arriba sirve igual para validar la cuenta."),
-        )
-    else:
-        if found.settings.smtp_host:
-            logger.info("verification e-mail sent for account %s", account.id)
-        else:
-            # Without a mail server, whoever runs the bot passes the link on by hand.
-            logger.warning("no SMTP_HOST: e-mail put in the outbox folder; link: %s", created.link)
+    return max(1, round((created.expires_at - utcnow()).total_seconds() / 3600))
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -424,6 +403,17 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
+NAME = "registration"
+
+
+async def saved_conversations(found: Services) -> dict[tuple[int, ...], str]:
+    """Where each family stands, read back from the drafts after a restart."""
+    return {
+        (draft.telegram_chat_id, draft.telegram_user_id): state_of(draft)
+        for draft in await found.registrations.in_progress()
+    }
+
+
 def build() -> ConversationHandler:
     text_answer = filters.TEXT & ~filters.COMMAND
     anything_else = ~filters.COMMAND
@@ -434,7 +424,9 @@ def build() -> ConversationHandler:
         CallbackQueryHandler(receive_out_of_place),
     ]
     return ConversationHandler(
-        name="registration",
+        name=NAME,
+        # State lives in the drafts table; see saved_conversations and bot/persistence.py.
+        persistent=True,
         entry_points=[
             CommandHandler("crear_cuenta", start_registration),
             CallbackQueryHandler(start_registration, pattern=f"^{START_BUTTON}$"),

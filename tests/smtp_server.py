@@ -49,17 +49,22 @@ class _Handler:
 
 
 class SmtpServer:
-    """`await start()`, then `.port`; `reject_code` (e.g. 550 or 451) may be set at any time."""
+    """`await start()`, then `.port`; `reject_code` (e.g. 550 or 451) may be set at any time.
+
+    `port`: listen there (to play a mail server that comes back where it was); 0 picks a free one.
+    """
 
     def __init__(
         self,
         *,
         host: str = "127.0.0.1",
+        port: int = 0,
         reject_code: int | None = None,
         reject_message: str = "Recipient refused (test)",
     ) -> None:
         self.host = host
-        self.port = 0
+        self.port = port
+        self._fixed_port = port
         self.reject_code = reject_code
         self.reject_message = reject_message
         self.envelopes: list[Envelope] = []
@@ -71,7 +76,7 @@ class SmtpServer:
         return [envelope.message for envelope in self.envelopes]
 
     async def start(self) -> None:
-        self.port = unused_port(self.host)
+        self.port = self._fixed_port or unused_port(self.host)
         self._controller = Controller(
             _Handler(self), hostname=self.host, port=self.port, ready_timeout=5
         )

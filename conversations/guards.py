@@ -1,0 +1,56 @@
+"""Checks every update passes before any conversation sees it: a flood is slowed down, a
+redelivered update is dropped, and a family whose draft expired is told so once."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
+
+from conversations.common import reply, services, texts
+
+logger = logging.getLogger(__name__)
+
+
+async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = services(context)
+    user = update.effective_user
+    # Button presses are bounded by the bot's own keyboards; a flood is typed or forwarded.
+    if user is not None and update.callback_query is None:
+        admitted, warn = found.flood.admit(user.id)
+        if not admitted:
+            if warn and update.effective_chat is not None:
+                _ = texts(update)
+                await reply(
+                    update,
+                    context,
+                    _(
+                        "Recibí muchos mensajes seguidos. Espere unos segundos y escriba de "
+                        "nuevo, un mensaje a la vez, por favor."
+                    ),
+                )
+            raise ApplicationHandlerStop
+
+    if not await found.updates.first_time(update.update_id):
+        logger.info("update %s was delivered again; handled once already", update.update_id)
+        raise ApplicationHandlerStop
+
+    if user is not None and user.id in found.expired_drafts:
+        found.expired_drafts.discard(user.id)
+        if await found.registrations.forget_expired(user.id) and update.effective_chat:
+            _ = texts(update)
+            days = round(found.settings.draft_ttl_days)
+            await reply(
+                update,
+                context,
+                _(
+                    "La cuenta que empezó a crear quedó sin terminar por más de {days} días, y "
+                    "por seguridad borré esos datos. Puede empezar de nuevo con /crear_cuenta.",
+                    days=days,
+                ),
+            )
+
+
+def handler() -> TypeHandler:
+    return TypeHandler(Update, guard)

@@ -1,0 +1,70 @@
+"""/reenviar: a fresh verification link, in the chat and by e-mail; older links stop working."""
+
+from __future__ import annotations
+
+import math
+
+from telegram import Update
+from telegram.ext import CommandHandler, ContextTypes
+
+from bot.accounts import ResendStatus
+from bot.storage import utcnow
+from conversations.common import reply, services, texts
+from conversations.registration import send_link_message
+
+
+async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    _ = texts(update)
+    outcome = await services(context).accounts.resend(user.id)
+    if outcome.status is ResendStatus.NO_ACCOUNT:
+        await reply(
+            update,
+            context,
+            _("Todavía no tiene una cuenta creada. Escriba /crear_cuenta para crearla."),
+        )
+    elif outcome.status is ResendStatus.ALREADY_VERIFIED:
+        assert outcome.account is not None
+        await reply(
+            update,
+            context,
+            _(
+                "La cuenta con el correo {email} ya está verificada: no necesita otro enlace. "
+                "Escriba /start para ver el inicio del portal.",
+                email=outcome.account.email,
+            ),
+        )
+    elif outcome.status is ResendStatus.TOO_SOON:
+        assert outcome.retry_at is not None
+        minutes = max(1, math.ceil((outcome.retry_at - utcnow()).total_seconds() / 60))
+        await reply(
+            update,
+            context,
+            _(
+                "Ya le envié varios enlaces en la última hora. Para proteger la cuenta, podrá "
+                "pedir otro en {minutes} minutos. Mientras tanto, busque el último correo "
+                "también en la carpeta de spam.",
+                minutes=minutes,
+            ),
+        )
+    else:
+        created = outcome.created
+        assert created is not None
+        text = "\n\n".join(
+            (
+                _(
+                    "Aquí tiene un enlace nuevo para validar la cuenta de {name}. También se lo "
+                    "envié a {email} (revise la carpeta de spam). Los enlaces anteriores ya no "
+                    "sirven.",
+                    name=created.account.first_names,
+                    email=created.account.email,
+                ),
+                created.link,
+            )
+        )
+        await send_link_message(context, chat.id, text, created.link, _)
+
+
+def handlers() -> list[CommandHandler]:
+    return [CommandHandler("reenviar", resend)]
