@@ -32,6 +32,8 @@ async def run(settings: Settings) -> None:
 
         local_api = LocalBotApi()
         await local_api.start()
+        # The terminal chat is fed by polling the local server; a webhook would go nowhere.
+        settings = settings.model_copy(update={"webhook_url": None})
         token, base_url = local_api.token, local_api.base_url
 
     running = await start_bot(settings, token=token, base_url=base_url)

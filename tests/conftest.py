@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import RunningBot, start_bot
 from bot.local_telegram import LocalBotApi
 from bot.settings import Settings, async_database_url
+from tests.bot_process import start_process  # noqa: F401 - a fixture for every test module
 from tests.smtp_server import SmtpServer
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -4,96 +4,17 @@ token as a chat in the terminal; stopped by signals."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import socket
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.local_telegram import LocalBotApi
+from tests.bot_process import bot_environment
 
 PASSWORD = "Clave-Terminal-99"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def bot_environment(tmp_path: Path, **values: str) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "SMTP_", "DATABASE_", "PUBLIC_", "WEB_"))
-    }
-    environment.update({"DATA_DIR": str(tmp_path / "data"), "WEB_PORT": str(free_port()), **values})
-    return environment
-
-
-class BotProcess:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.seen = ""
-        self.cursor = 0  # where the last match ended: each read looks only past it
-
-    async def read_until(self, pattern: str, within: float = 15.0) -> re.Match[str]:
-        """Reads the bot's standard output until `pattern` (a regex) appears past the cursor."""
-        start = self.cursor
-        assert self.process.stdout is not None
-        try:
-            async with asyncio.timeout(within):
-                while (found := re.search(pattern, self.seen[start:])) is None:
-                    chunk = await self.process.stdout.read(4096)
-                    if not chunk:
-                        break
-                    self.seen += chunk.decode()
-        except TimeoutError:
-            found = None
-        if found is None:
-            raise AssertionError(f"no {pattern!r} in the output:\n{self.seen}")
-        self.cursor = start + found.end()
-        return found
-
-    async def type(self, line: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(line.encode() + b"\n")
-        await self.process.stdin.drain()
-
-    async def stop(self, signum: int = signal.SIGTERM) -> int:
-        if self.process.returncode is None:
-            self.process.send_signal(signum)
-        return await asyncio.wait_for(self.process.wait(), timeout=10)
-
-
-@pytest.fixture
-async def start_process(tmp_path: Path) -> AsyncIterator:
-    started: list[BotProcess] = []
-
-    async def start(environment: dict[str, str]) -> BotProcess:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=tmp_path,
-            env=environment,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        started.append(BotProcess(process))
-        return started[-1]
-
-    yield start
-    for running in started:
-        if running.process.returncode is None:
-            running.process.kill()
-            await running.process.wait()
 
 
 async def test_terminal_chat_creates_an_account_and_the_printed_link_verifies_it(
