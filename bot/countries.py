@@ -26,10 +26,10 @@ COUNTRY_DID_YOU_MEAN = N_("¿Quisiste decir {name}?")
 COUNTRY_DID_YOU_MEAN_SEVERAL = N_("¿Quisiste decir alguno de estos países?")
 
 # CLDR names groupings and pseudo-regions alongside countries; none is a place one is born in.
-# AC, CP, DG, EA, IC and TA are only "exceptionally reserved" in ISO 3166-1 (parts of other
+# AC, CP, CQ, DG, EA, IC and TA are only "exceptionally reserved" in ISO 3166-1 (parts of other
 # countries). XK is not ISO either, but Kosovo issues passports, so it stays.
 _NOT_COUNTRIES = frozenset(
-    {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "AC", "CP", "DG", "EA", "IC", "TA"}
+    {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
 )
 
 COUNTRY_CODES: frozenset[str] = frozenset(
