@@ -32,7 +32,7 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.updates import UpdateLedger
 from bot.web import WebServer, build_web_app
-from conversations import guards, menu, notices, registration, resend
+from conversations import faq, guards, menu, notices, registration, resend
 from conversations.common import SERVICES_KEY, locale_of
 
 logger = logging.getLogger(__name__)
@@ -45,6 +45,8 @@ COMMANDS = (
     ("start", N_("Inicio")),
     ("crear_cuenta", N_("Crear la cuenta del portal, paso a paso")),
     ("reenviar", N_("Recibir otra vez el enlace de validación")),
+    ("preguntas", N_("Preguntas frecuentes")),
+    ("voluntario", N_("Hablar con un voluntario del programa")),
     ("cancelar", N_("Dejar el registro en curso")),
     ("ayuda", N_("Qué puede hacer este asistente")),
 )
@@ -129,11 +131,14 @@ def build_application(
         warnings.simplefilter("ignore", PTBUserWarning)
         conversation = registration.build()
 
-    # Order matters. Group -1 first: the guards see every update before anything else and may
-    # stop it (a flood, a redelivered update). Then, in group 0, the registration, so that while
+    # Order matters. Group -2 first: the guards see every update before anything else and may
+    # stop it (a flood, a redelivered update). Group -1: what may interrupt a registration
+    # without ending it (a frequent question); it stops the update once answered. Then, in
+    # group 0, the registration, so that while
     # a family is in it every message reaches it (its fallbacks answer what does not fit); then
     # the commands and notices outside it; and last the hint for a message nothing awaited.
-    application.add_handler(guards.handler(), group=-1)
+    application.add_handler(guards.handler(), group=-2)
+    application.add_handlers(faq.handlers(), group=-1)
     application.add_handler(conversation)
     application.add_handlers(resend.handlers())
     application.add_handlers(notices.handlers())

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # Telegram sends it back in a header with every update; unset: derived from the bot token.
     webhook_secret: str | None = Field(default=None, repr=False)
 
+    # The volunteers' Telegram group (a forum: one topic per ticket). Unset: no handoff.
+    volunteers_chat_id: int | None = None
+    # A ticket with no answer after this long is raised again in the group, once.
+    ticket_reminder_hours: float = Field(default=2.0, gt=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     verification_ttl_hours: float = Field(default=48.0, gt=0)
     email_check_deliverability: bool = False
@@ -74,7 +79,7 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("smtp_port", mode="before")
+    @field_validator("smtp_port", "volunteers_chat_id", mode="before")
     @classmethod
     def _empty_port_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -10,11 +10,18 @@ from bot.i18n import Translate
 from bot.portal import TRAMITES, Home
 from bot.storage import Account
 from conversations.common import keyboard, reply, services, texts
-from conversations.registration import START_BUTTON
+from conversations.faq import FAQ_BUTTON, suggest
+from conversations.registration import START_BUTTON, VOLUNTEER
 
 
 def menu_keyboard(_: Translate):
-    return keyboard([[(_("Crear cuenta"), START_BUTTON)]])
+    return keyboard(
+        [
+            [(_("Crear cuenta"), START_BUTTON)],
+            [(_("Preguntas frecuentes"), FAQ_BUTTON)],
+            [(_("Hablar con un voluntario"), VOLUNTEER)],
+        ]
+    )
 
 
 def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
@@ -82,6 +89,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             "Esto es lo que puedo hacer:\n"
             "/crear_cuenta — crear la cuenta del portal, paso a paso\n"
             "/reenviar — recibir otra vez el enlace para validar el correo\n"
+            "/preguntas — preguntas frecuentes\n"
+            "/voluntario — hablar con un voluntario del programa\n"
             "/cancelar — dejar el registro en curso\n"
             "/start — volver al inicio"
         ),
@@ -101,6 +110,8 @@ async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     draft = await services(context).registrations.current(user.id) if user else None
     if draft is not None:
         text = _("Tiene una cuenta a medio crear. Toque «Crear cuenta» para seguir donde quedó.")
+    elif await suggest(update, context):
+        return
     else:
         text = _("No entendí su mensaje. Elija una opción del menú, o escriba /ayuda.")
     await reply(update, context, text, menu_keyboard(_))
@@ -115,5 +126,6 @@ def handlers() -> list:
 
 
 def catch_all() -> MessageHandler:
-    """Registered last: it answers only what nothing else did."""
-    return MessageHandler(filters.ALL, hint)
+    """Registered last: it answers only what nothing else did, in private chats (the
+    volunteers' group talks among itself)."""
+    return MessageHandler(filters.ChatType.PRIVATE, hint)

@@ -53,6 +53,8 @@ ASKING, CHECKING_HUMAN, REVIEWING = "asking", "checking_human", "reviewing"
 
 PICK, EDIT, HUMAN_OK, CREATE, CANCEL = "pick", "edit", "human:ok", "create", "cancel"
 START_BUTTON = "menu:crear_cuenta"
+VOLUNTEER = "menu:voluntario"  # handled by the volunteers' conversation
+_FAILURES = "registration_failures"
 
 
 def state_of(draft: RegistrationDraft) -> str:
@@ -126,13 +128,32 @@ def _summary(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboar
 
 
 async def ask(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, *before: str
+    context: ContextTypes.DEFAULT_TYPE,
+    draft: RegistrationDraft,
+    *before: str,
+    offer_volunteer: bool = False,
 ) -> str:
     """Sends the draft's current question, after any `before` lines; returns the state."""
     _ = translator(draft.locale)
     question, markup = _question(draft, _)
-    await reply(update, context, "\n\n".join((*before, question)), markup)
+    if offer_volunteer:
+        rows = [list(row) for row in markup.inline_keyboard] if markup else []
+        rows.append([InlineKeyboardButton(_("Hablar con un voluntario"), callback_data=VOLUNTEER)])
+        markup = InlineKeyboardMarkup(rows)
+    await context.bot.send_message(
+        draft.telegram_chat_id, "\n\n".join((*before, question)), reply_markup=markup
+    )
     return state_of(draft)
+
+
+async def resume(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, *before: str) -> bool:
+    """Asks a family's current registration question again (after a question to volunteers,
+    say); False when it has no registration in progress."""
+    draft = await services(context).registrations.current(telegram_user_id)
+    if draft is None:
+        return False
+    await ask(context, draft, *before)
+    return True
 
 
 def _explain(result: Result, _: Translate) -> str | None:
@@ -166,7 +187,24 @@ async def _respond(
         await reply(update, context, text, keyboard(in_rows(buttons, 1)))
         return state_of(draft)
     explanation = _explain(result, _)
-    return await ask(update, context, draft, *before, *([explanation] if explanation else []))
+    return await ask(
+        context,
+        draft,
+        *before,
+        *([explanation] if explanation else []),
+        offer_volunteer=_failed_twice(context, draft, result),
+    )
+
+
+def _failed_twice(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, result: Result):
+    """Counts refusals of the current field; from the second on, a volunteer is offered.
+    In memory on purpose: it is only a hint, and a restart may well forget it."""
+    failures: dict[str, int] = context.user_data.setdefault(_FAILURES, {})  # type: ignore[union-attr]
+    if not isinstance(result, Invalid):
+        failures.clear()  # the field was answered; the draft has moved on
+        return False
+    failures[draft.step] = failures.get(draft.step, 0) + 1
+    return failures[draft.step] >= 2
 
 
 # --- Entry ------------------------------------------------------------------------------------
@@ -193,7 +231,7 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 "Usted ya creó una cuenta antes. Esta será otra cuenta, para otro niño, niña "
                 "o adolescente, con otro correo electrónico."
             )
-    return await ask(update, context, draft, intro)
+    return await ask(context, draft, intro)
 
 
 # --- Answers ----------------------------------------------------------------------------------
@@ -259,7 +297,7 @@ async def receive_choice(
     result = await services(context).registrations.pick(draft, step, int(index))
     if result is None:
         _ = translator(draft.locale)
-        return await ask(update, context, draft, _("Ese botón era de una pregunta anterior."))
+        return await ask(context, draft, _("Ese botón era de una pregunta anterior."))
     return await _respond(update, context, draft, result)
 
 
@@ -269,7 +307,6 @@ async def receive_not_text(
 ) -> str | int:
     _ = translator(draft.locale)
     return await ask(
-        update,
         context,
         draft,
         _(
@@ -290,7 +327,7 @@ async def receive_out_of_place(
         if draft.step in (HUMAN_CHECK, SUMMARY)
         else _("Ese comando no sirve ahora. Responda la pregunta, o escriba /cancelar para salir.")
     )
-    return await ask(update, context, draft, hint)
+    return await ask(context, draft, hint)
 
 
 @with_draft
@@ -298,7 +335,7 @@ async def pass_human_check(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
     await services(context).registrations.pass_human_check(draft)
-    return await ask(update, context, draft)
+    return await ask(context, draft)
 
 
 @with_draft
@@ -309,9 +346,9 @@ async def edit_field(
     assert query is not None and query.data is not None
     key = query.data.split(":", 1)[1]
     if key not in FIELDS_BY_KEY:
-        return await ask(update, context, draft)
+        return await ask(context, draft)
     await services(context).registrations.edit(draft, key)
-    return await ask(update, context, draft)
+    return await ask(context, draft)
 
 
 # --- The end ----------------------------------------------------------------------------------
@@ -324,12 +361,11 @@ async def create_account(
     _ = translator(draft.locale)
     found = services(context)
     if draft.step != SUMMARY:
-        return await ask(update, context, draft)
+        return await ask(context, draft)
     try:
         created = await found.registrations.create_account(draft)
     except EmailTaken:
         return await ask(
-            update,
             context,
             draft,
             _(
