@@ -30,9 +30,10 @@ from bot.registration import Registrations
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
+from bot.tickets import Tickets
 from bot.updates import UpdateLedger
 from bot.web import WebServer, build_web_app
-from conversations import faq, guards, menu, notices, registration, resend
+from conversations import faq, guards, menu, notices, registration, resend, volunteers
 from conversations.common import SERVICES_KEY, locale_of
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,15 @@ def build_services(settings: Settings, *, link_base: str) -> Services:
     registrations = Registrations(
         database, accounts, check_deliverability=settings.email_check_deliverability
     )
-    return Services(settings, database, accounts, registrations, outbox, UpdateLedger(database))
+    return Services(
+        settings,
+        database,
+        accounts,
+        registrations,
+        outbox,
+        UpdateLedger(database),
+        Tickets(database),
+    )
 
 
 def build_application(
@@ -132,12 +141,15 @@ def build_application(
         conversation = registration.build()
 
     # Order matters. Group -2 first: the guards see every update before anything else and may
-    # stop it (a flood, a redelivered update). Group -1: what may interrupt a registration
-    # without ending it (a frequent question); it stops the update once answered. Then, in
+    # stop it (a flood, a redelivered update). Group -1: the volunteers' group, and what may
+    # interrupt a family's registration without ending it: a ticket (while one is open every
+    # message goes to it) and a frequent question; each stops the update it handled. Then, in
     # group 0, the registration, so that while
     # a family is in it every message reaches it (its fallbacks answer what does not fit); then
     # the commands and notices outside it; and last the hint for a message nothing awaited.
     application.add_handler(guards.handler(), group=-2)
+    application.add_handlers(volunteers.volunteer_handlers(), group=-1)
+    application.add_handlers(volunteers.family_handlers(), group=-1)
     application.add_handlers(faq.handlers(), group=-1)
     application.add_handler(conversation)
     application.add_handlers(resend.handlers())
@@ -148,6 +160,9 @@ def build_application(
 
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=SWEEP_EVERY, first=1, name="sweep")
+    application.job_queue.run_repeating(
+        volunteers.remind_unanswered, interval=volunteers.REMIND_EVERY, first=5, name="remind"
+    )
     return application
 
 
@@ -256,6 +271,9 @@ class RunningBot:
                 await self.services.registrations.users_with_expired_drafts()
             )
             self.services.outbox.on_failure = self._email_refused
+            self.services.open_tickets = {
+                ticket.telegram_user_id for ticket in await self.services.tickets.pending()
+            }
             self.application = build_application(
                 self.services,
                 token=self.token,

@@ -1,5 +1,6 @@
-"""A stand-in for the Telegram Bot API on 127.0.0.1, keeping private chats in memory, that the real
-python-telegram-bot client talks to over HTTP; `LocalUser` plays the person in the chat."""
+"""A stand-in for the Telegram Bot API on 127.0.0.1, keeping private chats and (forum) supergroups
+in memory, that the real python-telegram-bot client talks to over HTTP; `LocalUser` plays a person
+(in their private chat, or in a group with `send_in`), `LocalGroup` a supergroup."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import html.parser
 import itertools
 import json
 import logging
+import math
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from email import policy
 from email.parser import BytesParser
 from typing import Any, ClassVar
@@ -68,18 +70,41 @@ _ENVELOPE_KEYS = frozenset(
         "forward_origin",
         "link_preview_options",
         "message_thread_id",
+        "is_topic_message",
         *_PRIVATE_KEYS,
     }
 )
+
+# Service messages: Telegram refuses to copy or forward them.
+_SERVICE_KEYS = frozenset(
+    {"forum_topic_created", "forum_topic_edited", "forum_topic_closed", "forum_topic_reopened"}
+)
+_MEMBER_STATUSES = ("member", "administrator", "creator")
+_TOPIC_ICON_COLOR = 7322096
+# What getChat adds to a chat for python-telegram-bot's ChatFullInfo.
+_FULL_INFO = {
+    "accent_color_id": 0,
+    "max_reaction_count": 11,
+    "accepted_gift_types": {
+        "unlimited_gifts": False,
+        "limited_gifts": False,
+        "unique_gifts": False,
+        "premium_subscription": False,
+        "gifts_from_channels": False,
+    },
+}
 
 BotMessageHook = Callable[[int, dict[str, Any]], None]
 
 
 class _ApiError(Exception):
-    def __init__(self, description: str, code: int = 400) -> None:
+    def __init__(
+        self, description: str, code: int = 400, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.description = description
         self.code = code
+        self.parameters = parameters
 
 
 class _Pulse:
@@ -311,36 +336,23 @@ def _describe(message: dict[str, Any]) -> str:
     return text + (" (deleted)" if message.get("deleted") else "")
 
 
-class LocalUser:
-    """A person in a private chat with the bot (chat id == user id)."""
+class _LocalChat:
+    """What private chats and groups share: their messages and what the bot posted there."""
 
-    def __init__(self, api: LocalBotApi, user_id: int, first_name: str, language_code: str) -> None:
+    def __init__(self, api: LocalBotApi, chat_id: int) -> None:
         self.api = api
-        self.id = user_id
-        self.first_name = first_name
-        self.language_code = language_code
+        self.id = chat_id
         self.bot_messages: list[dict[str, Any]] = []
         self.deleted_message_ids: set[int] = set()
-        self.callback_answers: list[dict[str, Any]] = []
         self.messages: dict[int, dict[str, Any]] = {}  # every message of the chat, by id
         self._message_ids = itertools.count(1)
         self._events: list[tuple[str, dict[str, Any]]] = []  # ("new" | "edit", bot message)
         self._mark = 0  # len(_events) at the last send/press
-        self.last_update: dict[str, Any] | None = None  # the newest update this person caused
         self._pulse = _Pulse()
 
     @property
-    def user_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "is_bot": False,
-            "first_name": self.first_name,
-            "language_code": self.language_code,
-        }
-
-    @property
     def chat_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "type": "private", "first_name": self.first_name}
+        raise NotImplementedError
 
     def _new_message(self, sender: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         message = {
@@ -353,146 +365,9 @@ class LocalUser:
         self.messages[message["message_id"]] = message
         return message
 
-    def _act(self, kind: str, payload: dict[str, Any]) -> None:
+    def mark(self) -> None:
+        """From now on, wait_for() only looks at bot messages posted after this call."""
         self._mark = len(self._events)
-        self.last_update = self.api._enqueue({kind: payload})
-
-    def redeliver_last(self) -> None:
-        """Sends this person's last update again, same update_id: what Telegram does when the
-        bot did not confirm it in time (a crash, a slow webhook)."""
-        assert self.last_update is not None, "nothing was sent yet"
-        self._mark = len(self._events)
-        self.api._redeliver(self.last_update)
-
-    async def _send_content(self, content: dict[str, Any]) -> dict[str, Any]:
-        message = self._new_message(self.user_dict, content)
-        self._act("message", message)
-        return message
-
-    async def send(self, text: str) -> dict[str, Any]:
-        content: dict[str, Any] = {"text": text}
-        command = text.split(maxsplit=1)[0] if text.strip() else ""
-        if command.startswith("/") and len(command) > 1:
-            content["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
-            ]
-        return await self._send_content(content)
-
-    def _file(self, kind: str) -> dict[str, str]:
-        serial = next(self.api._file_ids)
-        return {"file_id": f"LOCAL-{kind}-{serial}", "file_unique_id": f"u{kind}{serial}"}
-
-    async def send_sticker(self, emoji: str = "👍") -> dict[str, Any]:
-        sticker = {
-            **self._file("sticker"),
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": emoji,
-        }
-        return await self._send_content({"sticker": sticker})
-
-    async def send_photo(self, caption: str | None = None) -> dict[str, Any]:
-        file = self._file("photo")
-        sizes = [
-            {
-                "file_id": f"{file['file_id']}-{w}",
-                "file_unique_id": f"{file['file_unique_id']}-{w}",
-                "width": w,
-                "height": w * 3 // 4,
-            }
-            for w in (90, 320, 1280)
-        ]
-        for size in sizes:
-            size["file_size"] = size["width"] * size["height"] // 8
-        content: dict[str, Any] = {"photo": sizes}
-        if caption is not None:
-            content["caption"] = caption
-        return await self._send_content(content)
-
-    async def send_voice(self, duration: int = 4) -> dict[str, Any]:
-        voice = {
-            **self._file("voice"),
-            "duration": duration,
-            "mime_type": "audio/ogg",
-            "file_size": 4000 * duration,
-        }
-        return await self._send_content({"voice": voice})
-
-    async def send_location(
-        self, latitude: float = -33.4489, longitude: float = -70.6693
-    ) -> dict[str, Any]:
-        return await self._send_content(
-            {"location": {"latitude": latitude, "longitude": longitude}}
-        )
-
-    async def send_document(
-        self, file_name: str = "documento.pdf", mime_type: str = "application/pdf"
-    ) -> dict[str, Any]:
-        document = {
-            **self._file("document"),
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_size": 52_431,
-        }
-        return await self._send_content({"document": document})
-
-    def _find_button(
-        self, button_text: str, message: dict[str, Any] | None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        wanted = button_text.casefold()
-        candidates = [message] if message is not None else reversed(self.bot_messages)
-        for candidate in candidates:
-            buttons = keyboard_buttons(candidate)
-            exact = [b for b in buttons if b.get("text") == button_text]
-            if exact:
-                return candidate, exact[0]
-            partial = [b for b in buttons if wanted in str(b.get("text", "")).casefold()]
-            if len(partial) > 1:
-                raise AssertionError(
-                    f"{button_text!r} matches several buttons: {[b['text'] for b in partial]}"
-                )
-            if partial:
-                return candidate, partial[0]
-        available = [
-            [b.get("text") for b in keyboard_buttons(m)]
-            for m in ([message] if message is not None else self.bot_messages)
-        ]
-        raise AssertionError(
-            f"No button {button_text!r}; buttons available (oldest message first): "
-            f"{[texts for texts in available if texts]}"
-        )
-
-    async def press(self, button_text: str, *, message: dict[str, Any] | None = None) -> dict:
-        """Press a button by its text; returns the callback_query (or, on a reply keyboard, the
-        message that pressing it sends)."""
-        found_in, button = self._find_button(button_text, message)
-        return await self.press_button(button, found_in)
-
-    async def press_button(self, button: dict[str, Any], message: dict[str, Any]) -> dict:
-        """Press this very button of `message` (the terminal presses by position, not text)."""
-        markup = message.get("reply_markup") or {}
-        if "keyboard" in markup:
-            if set(button) - {"text"}:
-                raise AssertionError(f"Reply-keyboard button {button} does more than send text")
-            return await self.send(button["text"])
-        if "callback_data" not in button:
-            kind = "URL" if "url" in button else "non-callback"
-            raise AssertionError(
-                f"{button.get('text')!r} is a {kind} button ({button}); it cannot be pressed"
-            )
-        query = {
-            "id": str(next(self.api._callback_ids)),
-            "from": self.user_dict,
-            "chat_instance": f"{self.id}{self.api.bot_id}",
-            "data": button["callback_data"],
-            "message": _public(message),
-        }
-        self.api._open_queries[query["id"]] = self
-        self._act("callback_query", query)
-        return query
 
     async def wait_for(
         self,
@@ -521,16 +396,346 @@ class LocalUser:
                 )
             await self._pulse.wait(remaining)
 
-    async def reply(self, text: str, **kw: Any) -> dict[str, Any]:
-        await self.send(text)
-        return await self.wait_for(**kw)
-
     def _record(self, kind: str, message: dict[str, Any]) -> None:
         if kind == "new":
             self.bot_messages.append(message)
         self._events.append((kind, message))
         self._pulse.fire()
         self.api._notify(self.id, message)
+
+
+class LocalGroup(_LocalChat):
+    """A supergroup (a forum when `forum`) the bot is in; people post with `LocalUser.send_in`.
+
+    Anyone may post, member or not: the bot has to check membership itself (getChatMember).
+    The bot counts as an administrator unless `add_member(bot_id, ...)` says otherwise."""
+
+    def __init__(self, api: LocalBotApi, chat_id: int, title: str, forum: bool) -> None:
+        super().__init__(api, chat_id)
+        self.title = title
+        self.forum = forum
+        self.members: dict[int, str] = {}  # user id -> "member" | "administrator" | "creator"
+        self.topics: dict[int, dict[str, Any]] = {}  # message_thread_id -> {"name", "closed"}
+        self.rate_limit_per_minute: int | None = None  # Telegram's ~20/min, off by default
+        self._bot_post_times: list[float] = []
+
+    @property
+    def chat_dict(self) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": self.id, "type": "supergroup", "title": self.title}
+        if self.forum:
+            chat["is_forum"] = True
+        return chat
+
+    def add_member(self, user_id: int, status: str = "member") -> None:
+        if status not in _MEMBER_STATUSES:
+            raise ValueError(f"status must be one of {_MEMBER_STATUSES}, not {status!r}")
+        self.members[user_id] = status
+
+    def remove_member(self, user_id: int) -> None:
+        self.members.pop(user_id, None)
+
+    def status_of(self, user_id: int) -> str:
+        default = "administrator" if user_id == self.api.bot_id else "left"
+        return self.members.get(user_id, default)
+
+    def _placement(
+        self, target: dict[str, Any] | None, thread_id: int | None, missing: Callable[[], Exception]
+    ) -> dict[str, Any]:
+        """reply_to_message / message_thread_id of a new message, as Telegram sets them: a reply
+        inside a topic stays in it, and a message in a topic that replies to nothing else
+        replies to the topic's creation message."""
+        extra: dict[str, Any] = {}
+        if thread_id is None and target is not None and target.get("is_topic_message"):
+            thread_id = target["message_thread_id"]
+        if thread_id is not None and self.forum:
+            if thread_id not in self.topics:
+                raise missing()
+            extra["message_thread_id"] = thread_id
+            extra["is_topic_message"] = True
+            if target is None:
+                target = self.messages.get(thread_id)
+        if target is not None:
+            extra["reply_to_message"] = _public(
+                {k: v for k, v in target.items() if k != "reply_to_message"}
+            )
+        return extra
+
+    def _check_rate(self) -> None:
+        now = time.monotonic()
+        self._bot_post_times = [t for t in self._bot_post_times if now - t < 60]
+        limit = self.rate_limit_per_minute
+        if limit is not None and len(self._bot_post_times) >= limit:
+            retry_after = max(1, math.ceil(60 - (now - self._bot_post_times[0])))
+            raise _ApiError(
+                f"Too Many Requests: retry after {retry_after}", 429, {"retry_after": retry_after}
+            )
+        self._bot_post_times.append(now)
+
+
+class LocalUser(_LocalChat):
+    """A person in a private chat with the bot (chat id == user id), who can also post in a
+    `LocalGroup` (send_in, send_photo_in, ...)."""
+
+    def __init__(self, api: LocalBotApi, user_id: int, first_name: str, language_code: str) -> None:
+        super().__init__(api, user_id)
+        self.first_name = first_name
+        self.language_code = language_code
+        self.callback_answers: list[dict[str, Any]] = []
+        self.last_update: dict[str, Any] | None = None  # the newest update this person caused
+
+    @property
+    def user_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "language_code": self.language_code,
+        }
+
+    @property
+    def chat_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "private", "first_name": self.first_name}
+
+    def _act(self, kind: str, payload: dict[str, Any]) -> None:
+        self._mark = len(self._events)
+        self.last_update = self.api._enqueue({kind: payload})
+
+    def redeliver_last(self) -> None:
+        """Sends this person's last update again, same update_id: what Telegram does when the
+        bot did not confirm it in time (a crash, a slow webhook)."""
+        assert self.last_update is not None, "nothing was sent yet"
+        self._mark = len(self._events)
+        self.api._redeliver(self.last_update)
+
+    async def _send_content(self, content: dict[str, Any]) -> dict[str, Any]:
+        message = self._new_message(self.user_dict, content)
+        self._act("message", message)
+        return message
+
+    @staticmethod
+    def _text(text: str) -> dict[str, Any]:
+        content: dict[str, Any] = {"text": text}
+        # "/cerrar@NinezMigranteBot" is one bot_command entity, as in Telegram.
+        command = text.split(maxsplit=1)[0] if text.strip() else ""
+        if command.startswith("/") and len(command) > 1:
+            content["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
+            ]
+        return content
+
+    async def send(self, text: str) -> dict[str, Any]:
+        return await self._send_content(self._text(text))
+
+    async def _post_in(
+        self,
+        group: LocalGroup,
+        content: dict[str, Any],
+        reply_to: dict[str, Any] | None,
+        thread_id: int | None,
+    ) -> dict[str, Any]:
+        target = None
+        if reply_to is not None:
+            target = group.messages.get(reply_to.get("message_id", 0))
+            if target is None or reply_to.get("chat", {}).get("id") != group.id:
+                raise AssertionError(f"reply_to is not a message of the group {group.title!r}")
+        if thread_id is not None and group.forum and thread_id not in group.topics:
+            raise AssertionError(f"No topic {thread_id} in {group.title!r}: {group.topics}")
+        placement = group._placement(target, thread_id, lambda: AssertionError("no topic"))
+        topic = group.topics.get(placement.get("message_thread_id", 0))
+        if topic and topic["closed"] and group.status_of(self.id) not in _MEMBER_STATUSES[1:]:
+            raise AssertionError(f"Topic {topic['name']!r} is closed: only admins can post there")
+        message = group._new_message(self.user_dict, {**content, **placement})
+        group.mark()
+        self.last_update = self.api._enqueue({"message": message})
+        return message
+
+    async def send_in(
+        self,
+        group: LocalGroup,
+        text: str,
+        *,
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Posts `text` in the group (in topic `thread_id` of a forum; replying to `reply_to`)."""
+        return await self._post_in(group, self._text(text), reply_to, thread_id)
+
+    async def send_photo_in(
+        self,
+        group: LocalGroup,
+        caption: str | None = None,
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        return await self._post_in(group, self._photo(caption), reply_to, thread_id)
+
+    async def send_voice_in(
+        self,
+        group: LocalGroup,
+        duration: int = 4,
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        return await self._post_in(group, self._voice(duration), reply_to, thread_id)
+
+    async def send_document_in(
+        self,
+        group: LocalGroup,
+        file_name: str = "documento.pdf",
+        reply_to: dict[str, Any] | None = None,
+        thread_id: int | None = None,
+    ) -> dict[str, Any]:
+        content = self._document(file_name, "application/pdf")
+        return await self._post_in(group, content, reply_to, thread_id)
+
+    def _file(self, kind: str) -> dict[str, str]:
+        serial = next(self.api._file_ids)
+        return {"file_id": f"LOCAL-{kind}-{serial}", "file_unique_id": f"u{kind}{serial}"}
+
+    async def send_sticker(self, emoji: str = "👍") -> dict[str, Any]:
+        sticker = {
+            **self._file("sticker"),
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        return await self._send_content({"sticker": sticker})
+
+    async def send_photo(self, caption: str | None = None) -> dict[str, Any]:
+        return await self._send_content(self._photo(caption))
+
+    def _photo(self, caption: str | None) -> dict[str, Any]:
+        file = self._file("photo")
+        sizes = [
+            {
+                "file_id": f"{file['file_id']}-{w}",
+                "file_unique_id": f"{file['file_unique_id']}-{w}",
+                "width": w,
+                "height": w * 3 // 4,
+            }
+            for w in (90, 320, 1280)
+        ]
+        for size in sizes:
+            size["file_size"] = size["width"] * size["height"] // 8
+        content: dict[str, Any] = {"photo": sizes}
+        if caption is not None:
+            content["caption"] = caption
+        return content
+
+    async def send_voice(self, duration: int = 4) -> dict[str, Any]:
+        return await self._send_content(self._voice(duration))
+
+    def _voice(self, duration: int) -> dict[str, Any]:
+        voice = {
+            **self._file("voice"),
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": 4000 * duration,
+        }
+        return {"voice": voice}
+
+    async def send_location(
+        self, latitude: float = -33.4489, longitude: float = -70.6693
+    ) -> dict[str, Any]:
+        return await self._send_content(
+            {"location": {"latitude": latitude, "longitude": longitude}}
+        )
+
+    async def send_document(
+        self, file_name: str = "documento.pdf", mime_type: str = "application/pdf"
+    ) -> dict[str, Any]:
+        return await self._send_content(self._document(file_name, mime_type))
+
+    def _document(self, file_name: str, mime_type: str) -> dict[str, Any]:
+        document = {
+            **self._file("document"),
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": 52_431,
+        }
+        return {"document": document}
+
+    def _find_button(
+        self, button_text: str, message: dict[str, Any] | None, chat: _LocalChat | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        wanted = button_text.casefold()
+        posted = (chat or self).bot_messages
+        candidates = [message] if message is not None else reversed(posted)
+        for candidate in candidates:
+            buttons = keyboard_buttons(candidate)
+            exact = [b for b in buttons if b.get("text") == button_text]
+            if exact:
+                return candidate, exact[0]
+            partial = [b for b in buttons if wanted in str(b.get("text", "")).casefold()]
+            if len(partial) > 1:
+                raise AssertionError(
+                    f"{button_text!r} matches several buttons: {[b['text'] for b in partial]}"
+                )
+            if partial:
+                return candidate, partial[0]
+        available = [
+            [b.get("text") for b in keyboard_buttons(m)]
+            for m in ([message] if message is not None else posted)
+        ]
+        raise AssertionError(
+            f"No button {button_text!r}; buttons available (oldest message first): "
+            f"{[texts for texts in available if texts]}"
+        )
+
+    async def press(self, button_text: str, *, message: dict[str, Any] | None = None) -> dict:
+        """Press a button by its text; returns the callback_query (or, on a reply keyboard, the
+        message that pressing it sends)."""
+        found_in, button = self._find_button(button_text, message)
+        return await self.press_button(button, found_in)
+
+    async def press_in(
+        self, group: LocalGroup, button_text: str, *, message: dict[str, Any] | None = None
+    ) -> dict:
+        """press(), on a message the bot posted in `group`."""
+        found_in, button = self._find_button(button_text, message, group)
+        return await self._press(button, found_in, group)
+
+    async def press_button(self, button: dict[str, Any], message: dict[str, Any]) -> dict:
+        """Press this very button of `message` (the terminal presses by position, not text)."""
+        return await self._press(button, message, None)
+
+    async def _press(
+        self, button: dict[str, Any], message: dict[str, Any], group: LocalGroup | None
+    ) -> dict:
+        markup = message.get("reply_markup") or {}
+        if "keyboard" in markup:
+            if set(button) - {"text"}:
+                raise AssertionError(f"Reply-keyboard button {button} does more than send text")
+            if group is not None:
+                thread = message.get("message_thread_id")
+                return await self.send_in(group, button["text"], thread_id=thread)
+            return await self.send(button["text"])
+        if "callback_data" not in button:
+            kind = "URL" if "url" in button else "non-callback"
+            raise AssertionError(
+                f"{button.get('text')!r} is a {kind} button ({button}); it cannot be pressed"
+            )
+        query = {
+            "id": str(next(self.api._callback_ids)),
+            "from": self.user_dict,
+            "chat_instance": f"{(group or self).id}{self.api.bot_id}",
+            "data": button["callback_data"],
+            "message": _public(message),
+        }
+        self.api._open_queries[query["id"]] = self
+        if group is None:
+            self._act("callback_query", query)
+        else:
+            group.mark()
+            self.last_update = self.api._enqueue({"callback_query": query})
+        return query
+
+    async def reply(self, text: str, **kw: Any) -> dict[str, Any]:
+        await self.send(text)
+        return await self.wait_for(**kw)
 
 
 class LocalBotApi:
@@ -556,6 +761,7 @@ class LocalBotApi:
         self.webhook: dict[str, Any] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._users: dict[int, LocalUser] = {}
+        self._groups: dict[int, LocalGroup] = {}
         self._updates: list[dict[str, Any]] = []
         self._redeliveries: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -653,6 +859,31 @@ class LocalBotApi:
             self._users[user_id] = LocalUser(self, user_id, first_name, language_code)
         return self._users[user_id]
 
+    def group(
+        self,
+        chat_id: int = -1001234567890,
+        title: str = "Voluntarios Niñez Migrante",
+        *,
+        forum: bool = False,
+        members: Iterable[int] = (),
+    ) -> LocalGroup:
+        """The supergroup `chat_id` (created on first use; later calls return the same one)."""
+        if chat_id not in self._groups:
+            if chat_id in self._users:
+                raise ValueError(f"{chat_id} is already a private chat")
+            self._groups[chat_id] = LocalGroup(self, chat_id, title, forum)
+        group = self._groups[chat_id]
+        for member in members:
+            group.members.setdefault(member, "member")
+        return group
+
+    def _user_dict(self, user_id: int) -> dict[str, Any]:
+        if user_id == self.bot_id:
+            return self.bot_user
+        if user_id in self._users:
+            return self._users[user_id].user_dict
+        return {"id": user_id, "is_bot": False, "first_name": f"Usuario {user_id}"}
+
     def _enqueue(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         (kind,) = payload
         if self._allowed_updates and kind not in self._allowed_updates:
@@ -698,10 +929,14 @@ class LocalBotApi:
                 raise _ApiError("Not Found: method not found", 404)
             result = await handler(params)
         except _ApiError as error:
-            return JSONResponse(
-                {"ok": False, "error_code": error.code, "description": error.description},
-                status_code=error.code,
-            )
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": error.code,
+                "description": error.description,
+            }
+            if error.parameters:
+                body["parameters"] = error.parameters
+            return JSONResponse(body, status_code=error.code)
         except Exception as error:
             logger.exception("local Bot API failed on %s", method)
             return JSONResponse(
@@ -712,15 +947,34 @@ class LocalBotApi:
 
     # -- helpers for the methods -------------------------------------------------------------
 
-    def _chat(self, params: dict[str, Any], key: str = "chat_id") -> LocalUser:
+    def _chat(self, params: dict[str, Any], key: str = "chat_id") -> _LocalChat:
         if params.get(key) in (None, ""):
             raise _ApiError(f"Bad Request: {key} is empty")
         try:
-            return self._users[int(params[key])]
-        except (KeyError, TypeError, ValueError):
+            chat_id = int(params[key])
+        except (TypeError, ValueError):
             raise _ApiError("Bad Request: chat not found") from None
+        chat = self._users.get(chat_id) or self._groups.get(chat_id)
+        if chat is None:
+            raise _ApiError("Bad Request: chat not found")
+        return chat
 
-    def _message(self, user: LocalUser, message_id: int | None, missing: str) -> dict[str, Any]:
+    def _forum(self, params: dict[str, Any]) -> LocalGroup:
+        chat = self._chat(params)
+        if not (isinstance(chat, LocalGroup) and chat.forum):
+            raise _ApiError("Bad Request: the chat is not a forum")
+        if chat.status_of(self.bot_id) not in _MEMBER_STATUSES[1:]:
+            raise _ApiError("Bad Request: not enough rights to manage topics")
+        return chat
+
+    def _topic(self, params: dict[str, Any]) -> tuple[LocalGroup, dict[str, Any]]:
+        group = self._forum(params)
+        topic = group.topics.get(_int(params, "message_thread_id", 0) or 0)
+        if topic is None:
+            raise _ApiError("Bad Request: message thread not found")
+        return group, topic
+
+    def _message(self, user: _LocalChat, message_id: int | None, missing: str) -> dict[str, Any]:
         message = user.messages.get(message_id) if message_id is not None else None
         if message is None or message.get("deleted"):
             raise _ApiError(f"Bad Request: {missing}")
@@ -731,6 +985,7 @@ class LocalBotApi:
         extra: dict[str, Any] = {}
         reply = params.get("reply_parameters") or {}
         reply_to = _int(reply, "message_id") or _int(params, "reply_to_message_id")
+        target = None
         if reply_to is not None:
             target = user.messages.get(reply_to)
             if target is not None and not target.get("deleted"):
@@ -742,8 +997,18 @@ class LocalBotApi:
                 or _bool(params, "allow_sending_without_reply")
             ):
                 raise _ApiError("Bad Request: message to be replied not found")
+            else:
+                target = None
         thread = _int(params, "message_thread_id")
-        if thread is not None:
+        if isinstance(user, LocalGroup):
+            # A plain supergroup ignores message_thread_id, as Telegram does.
+            not_found = lambda: _ApiError("Bad Request: message thread not found")  # noqa: E731
+            extra.update(user._placement(target, thread if user.forum else None, not_found))
+            topic = user.topics.get(extra.get("message_thread_id", 0))
+            if topic and topic["closed"] and user.status_of(self.bot_id) == "member":
+                raise _ApiError("Bad Request: TOPIC_CLOSED")
+            user._check_rate()
+        elif thread is not None:
             extra["message_thread_id"] = thread
         markup = _validate_markup(params.get("reply_markup"))
         if markup is not None:
@@ -919,7 +1184,10 @@ class LocalBotApi:
 
     def _copy_source(self, params: dict[str, Any], missing: str) -> dict[str, Any]:
         source_chat = self._chat(params, "from_chat_id")
-        return self._message(source_chat, _int(params, "message_id"), missing)
+        source = self._message(source_chat, _int(params, "message_id"), missing)
+        if _SERVICE_KEYS & source.keys():
+            raise _ApiError("Bad Request: message can't be copied")
+        return source
 
     async def _m_copyMessage(self, params: dict[str, Any]) -> dict[str, int]:
         self._chat(params)
@@ -952,7 +1220,7 @@ class LocalBotApi:
         self._notify(user.id, message)
         return True
 
-    def _editable(self, params: dict[str, Any]) -> tuple[LocalUser, dict[str, Any]]:
+    def _editable(self, params: dict[str, Any]) -> tuple[_LocalChat, dict[str, Any]]:
         if params.get("inline_message_id"):
             raise _ApiError("Bad Request: inline messages are not supported by the local API")
         user = self._chat(params)
@@ -962,7 +1230,7 @@ class LocalBotApi:
         return user, message
 
     def _apply_edit(
-        self, user: LocalUser, message: dict[str, Any], changes: dict[str, Any]
+        self, user: _LocalChat, message: dict[str, Any], changes: dict[str, Any]
     ) -> dict[str, Any]:
         if all(message.get(key) == value for key, value in changes.items()):
             raise _ApiError(
@@ -1017,6 +1285,109 @@ class LocalBotApi:
     async def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
         self._chat(params)
         _required_text(params, "action")
+        return True
+
+    # -- chats, members and forum topics ---------------------------------------------------
+
+    async def _m_getChat(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**self._chat(params).chat_dict, **_FULL_INFO}
+
+    def _member(self, user_id: int, status: str) -> dict[str, Any]:
+        member: dict[str, Any] = {"status": status, "user": self._user_dict(user_id)}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                can_be_edited=False,
+                is_anonymous=False,
+                can_manage_chat=True,
+                can_delete_messages=True,
+                can_manage_video_chats=True,
+                can_restrict_members=True,
+                can_promote_members=False,
+                can_change_info=True,
+                can_invite_users=True,
+                can_post_stories=False,
+                can_edit_stories=False,
+                can_delete_stories=False,
+                can_pin_messages=True,
+                can_manage_topics=True,
+            )
+        return member
+
+    async def _m_getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        user_id = _int(params, "user_id")
+        if user_id is None:
+            raise _ApiError("Bad Request: user_id is empty")
+        if isinstance(chat, LocalGroup):
+            return self._member(user_id, chat.status_of(user_id))
+        if user_id not in (chat.id, self.bot_id):
+            raise _ApiError("Bad Request: user not found")
+        return self._member(user_id, "member")
+
+    async def _m_getChatAdministrators(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        chat = self._chat(params)
+        if not isinstance(chat, LocalGroup):
+            raise _ApiError("Bad Request: there are no administrators in the private chat")
+        everyone = [*chat.members, *([] if self.bot_id in chat.members else [self.bot_id])]
+        return [
+            self._member(user_id, chat.status_of(user_id))
+            for user_id in everyone
+            if chat.status_of(user_id) in _MEMBER_STATUSES[1:]
+        ]
+
+    async def _m_getChatMemberCount(self, params: dict[str, Any]) -> int:
+        chat = self._chat(params)
+        if not isinstance(chat, LocalGroup):
+            return 2
+        return len(chat.members) + (self.bot_id not in chat.members)
+
+    async def _m_createForumTopic(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._forum(params)
+        name = _required_text(params, "name")
+        if len(name) > 128:
+            raise _ApiError("Bad Request: TOPIC_TITLE_INVALID")
+        color = _int(params, "icon_color", _TOPIC_ICON_COLOR)
+        created = {"name": name, "icon_color": color}
+        # The topic's id is the id of its creation (service) message, as in Telegram.
+        message = group._new_message(self.bot_user, {"forum_topic_created": created})
+        thread = message["message_id"]
+        message["message_thread_id"] = thread
+        message["is_topic_message"] = True
+        group.topics[thread] = {"name": name, "closed": False}
+        return {"message_thread_id": thread, **created}
+
+    async def _m_editForumTopic(self, params: dict[str, Any]) -> bool:
+        _, topic = self._topic(params)
+        name = params.get("name")
+        if name in (None, "") or name == topic["name"]:
+            raise _ApiError("Bad Request: TOPIC_NOT_MODIFIED")
+        topic["name"] = str(name)
+        return True
+
+    async def _set_closed(self, params: dict[str, Any], closed: bool) -> bool:
+        _, topic = self._topic(params)
+        if topic["closed"] == closed:
+            raise _ApiError("Bad Request: TOPIC_NOT_MODIFIED")
+        topic["closed"] = closed
+        return True
+
+    async def _m_closeForumTopic(self, params: dict[str, Any]) -> bool:
+        return await self._set_closed(params, True)
+
+    async def _m_reopenForumTopic(self, params: dict[str, Any]) -> bool:
+        return await self._set_closed(params, False)
+
+    async def _m_deleteForumTopic(self, params: dict[str, Any]) -> bool:
+        group, _ = self._topic(params)
+        thread = _int(params, "message_thread_id")
+        del group.topics[thread]  # type: ignore[arg-type]
+        for message in group.messages.values():
+            if message.get("message_thread_id") == thread and not message.get("deleted"):
+                message["deleted"] = True
+                group.deleted_message_ids.add(message["message_id"])
+        group._pulse.fire()
         return True
 
     async def _m_close(self, params: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
 from bot.countries import COMMON_COUNTRIES, country_name, find_country
 from bot.i18n import N_, translator
 from bot.results import Choice, Invalid, Result, Suggestion, Valid
-from bot.storage import Database, RegistrationDraft, utcnow
+from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
 from bot.validation import (
     MAX_TEXT_LENGTH,
     format_date,
@@ -335,6 +335,9 @@ class Registrations:
         )
         self._offer_quick_answers(draft)
         await self._save(draft)
+        async with self._db.session() as session:
+            session.add(RegistrationStart(telegram_user_id=telegram_user_id))
+            await session.commit()
         return draft
 
     async def discard(self, telegram_user_id: int) -> list[str]:

@@ -10,6 +10,7 @@ from bot.outbox import Outbox
 from bot.registration import Registrations
 from bot.settings import Settings
 from bot.storage import Database
+from bot.tickets import Tickets
 from bot.updates import UpdateLedger
 
 
@@ -21,6 +22,10 @@ class Services:
     registrations: Registrations
     outbox: Outbox
     updates: UpdateLedger
+    tickets: Tickets
     flood: FloodGate = field(default_factory=FloodGate)
     # Families whose unfinished draft expired and who have not been told yet.
     expired_drafts: set[int] = field(default_factory=set)
+    # Families with an open ticket: their messages go to the volunteers (checked per message,
+    # so kept in memory; loaded from the database at start-up).
+    open_tickets: set[int] = field(default_factory=set)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, BigInteger, Column, event
+from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint, event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -158,3 +158,63 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+class Ticket(SQLModel, table=True):
+    """A family's question to the volunteers; at most one open per Telegram user."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    first_name: str = Field(default="", max_length=100)
+    locale: str = Field(default="es", max_length=16)
+    status: str = Field(default="open", max_length=16, index=True)  # open, closed
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    first_answer_at: NaiveDatetime | None = None
+    closed_at: NaiveDatetime | None = None
+    closed_by: str | None = Field(default=None, max_length=16)  # family, volunteer
+    # The forum topic (message_thread_id) of the volunteers' group given to this ticket.
+    topic_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    # Set when an unanswered ticket was raised again in the group (once).
+    reminded_at: NaiveDatetime | None = None
+    helped: bool | None = None
+
+
+class RelayedMessage(SQLModel, table=True):
+    """A message of the volunteers' group that belongs to a ticket (so a reply finds it)."""
+
+    __table_args__ = (UniqueConstraint("group_chat_id", "group_message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    group_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    group_message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    direction: str = Field(max_length=16)  # to_group, to_family
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class InboxMessage(SQLModel, table=True):
+    """A volunteer's answer kept in the family's "Bandeja de Entrada" on the portal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    ticket_id: int = Field(foreign_key="ticket.id")
+    text: str = Field(max_length=4096)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class BlockedSender(SQLModel, table=True):
+    """A Telegram user whose messages are no longer relayed to the volunteers."""
+
+    telegram_user_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    blocked_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class RegistrationStart(SQLModel, table=True):
+    """One row each time a family starts a new registration ("accounts started")."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    started_at: NaiveDatetime = Field(default_factory=utcnow, index=True)

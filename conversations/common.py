@@ -3,12 +3,13 @@ a way to send text with buttons, and a keyboard that goes away once pressed."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import Translate, normalise_locale, translator
 from bot.services import Services
@@ -54,6 +55,18 @@ async def reply(
     chat = update.effective_chat
     assert chat is not None
     return await context.bot.send_message(chat.id, text, reply_markup=markup)
+
+
+def final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]):
+    """For handlers registered ahead of the registration (group -1): once they have answered,
+    the update goes no further, so the registration neither answers too nor loses its step."""
+
+    @functools.wraps(callback)
+    async def answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await callback(update, context)
+        raise ApplicationHandlerStop
+
+    return answered
 
 
 async def settle_button(update: Update) -> None:

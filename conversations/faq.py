@@ -3,11 +3,10 @@ closest answers to a message that no conversation was waiting for."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 
 from telegram import Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -15,7 +14,7 @@ from telegram.ext import (
 
 from bot.faq import QUESTIONS, Question, by_key, match
 from bot.i18n import Translate
-from conversations.common import keyboard, reply, settle_button, texts
+from conversations.common import final, keyboard, reply, settle_button, texts
 
 FAQ_BUTTON = "menu:preguntas"
 VOLUNTEER_BUTTON = "menu:voluntario"  # answered by another module
@@ -65,20 +64,9 @@ async def suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return True
 
 
-def _final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]):
-    """Registered before the registration, so a question can be asked in the middle of it;
-    once answered, the update goes no further (the registration keeps its step)."""
-
-    async def answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await callback(update, context)
-        raise ApplicationHandlerStop
-
-    return answered
-
-
 def handlers() -> list:
     return [
-        CommandHandler("preguntas", _final(show_questions)),
-        CallbackQueryHandler(_final(show_questions), pattern=f"^{FAQ_BUTTON}$"),
-        CallbackQueryHandler(_final(answer_question), pattern=f"^{QUESTION_PREFIX}"),
+        CommandHandler("preguntas", final(show_questions)),
+        CallbackQueryHandler(final(show_questions), pattern=f"^{FAQ_BUTTON}$"),
+        CallbackQueryHandler(final(answer_question), pattern=f"^{QUESTION_PREFIX}"),
     ]

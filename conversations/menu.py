@@ -49,7 +49,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = texts(update)
     account = await services(context).accounts.latest_account(user.id)
     if account is not None and account.verified_at is not None:
-        await reply(update, context, home_text(account, _), menu_keyboard(_))
+        inbox = await services(context).tickets.inbox_count(user.id)
+        await reply(update, context, home_text(account, _, Home(inbox=inbox)), menu_keyboard(_))
         return
     welcome = "\n\n".join(
         (

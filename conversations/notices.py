@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes, TypeHandler
 from bot.accounts import VerifyOutcome
 from bot.i18n import translator
 from bot.outbox import FailedEmail
+from bot.portal import Home
 from conversations.common import services
 from conversations.menu import home_text, menu_keyboard
 
@@ -32,12 +33,14 @@ async def account_verified(update: AccountVerified, context: ContextTypes.DEFAUL
     outcome = update.outcome
     if outcome.telegram_chat_id is None or outcome.account_id is None:
         return
-    account = await services(context).accounts.get(outcome.account_id)
+    found = services(context)
+    account = await found.accounts.get(outcome.account_id)
     if account is None:
         return
     _ = translator(outcome.locale)
+    home = Home(inbox=await found.tickets.inbox_count(account.telegram_user_id))
     text = "\n\n".join(
-        (_("¡Su correo fue validado! La cuenta quedó verificada."), home_text(account, _))
+        (_("¡Su correo fue validado! La cuenta quedó verificada."), home_text(account, _, home))
     )
     await context.bot.send_message(outcome.telegram_chat_id, text, reply_markup=menu_keyboard(_))
 

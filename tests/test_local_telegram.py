@@ -8,12 +8,28 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram import (
+    ChatMemberAdministrator,
+    ChatMemberLeft,
+    ChatMemberMember,
+    ChatMemberOwner,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import BadRequest, RetryAfter
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
-from bot.local_telegram import LocalBotApi
+from bot.local_telegram import LocalBotApi, LocalUser
 from bot.terminal import run_terminal_chat
 
 KEYBOARD = InlineKeyboardMarkup(
@@ -189,3 +205,132 @@ async def test_terminal_chat(api: LocalBotApi, app: Application) -> None:
     assert stop.is_set()
     assert screen.getvalue().startswith("Chat local con el bot.")
     assert api.on_bot_message is None
+
+
+GROUP_ID = -1001234567890
+
+
+def volunteers_app(api: LocalBotApi) -> Application:
+    """A bot that gives each family a forum topic: private messages are copied into the
+    family's topic, and replies of group members there are copied back to the family."""
+    application = Application.builder().token(api.token).base_url(api.base_url).build()
+    topics: dict[int, int] = {}  # family user id -> message_thread_id
+
+    async def from_family(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, family = update.effective_message, update.effective_user
+        assert message is not None and family is not None
+        if family.id not in topics:
+            topic = await context.bot.create_forum_topic(GROUP_ID, f"Familia {family.first_name}")
+            topics[family.id] = topic.message_thread_id
+        await message.copy(GROUP_ID, message_thread_id=topics[family.id])
+
+    async def from_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message, volunteer = update.effective_message, update.effective_user
+        assert message is not None and volunteer is not None
+        member = await context.bot.get_chat_member(GROUP_ID, volunteer.id)
+        if member.status == ChatMemberStatus.LEFT or not message.is_topic_message:
+            return
+        family = next(f for f, t in topics.items() if t == message.message_thread_id)
+        await message.copy(family)
+
+    async def close(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.message_thread_id is not None
+        await context.bot.close_forum_topic(GROUP_ID, message.message_thread_id)
+        await message.reply_text("Caso cerrado.")
+
+    application.add_handler(CommandHandler("cerrar", close, filters.Chat(GROUP_ID)))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE, from_family))
+    application.add_handler(MessageHandler(filters.Chat(GROUP_ID), from_volunteer))
+    return application
+
+
+# RetryAfter.retry_after warns about its future type, inside python-telegram-bot itself.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_forum_relay_through_python_telegram_bot(api: LocalBotApi) -> None:
+    family = api.user(3003, "Rosa")
+    volunteer, outsider = api.user(4004, "Marta"), api.user(5005, "Pedro")
+    group = api.group(GROUP_ID, forum=True, members=[volunteer.id])
+    group.add_member(6006, "creator")
+
+    application = volunteers_app(api)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        try:
+            await relay_and_check(api, application, family, volunteer, outsider)
+        finally:
+            await application.updater.stop()
+            await application.stop()
+
+
+async def relay_and_check(
+    api: LocalBotApi,
+    application: Application,
+    family: LocalUser,
+    volunteer: LocalUser,
+    outsider: LocalUser,
+) -> None:
+    group = api.group(GROUP_ID)
+    photo = await family.send_photo("Mi carnet")
+    copied = await group.wait_for(lambda m: "photo" in m)
+    assert copied["photo"] == photo["photo"] and copied["caption"] == "Mi carnet"
+    thread = copied["message_thread_id"]
+    assert copied["is_topic_message"] and group.topics == {
+        thread: {"name": "Familia Rosa", "closed": False}
+    }
+    await family.send("¿Cuándo es la cita?")
+    question = await group.wait_for(lambda m: m.get("text") == "¿Cuándo es la cita?")
+    assert question["message_thread_id"] == thread
+
+    # A reply inside the topic keeps its thread id; only members are relayed.
+    await outsider.send_in(group, "spam", thread_id=thread)
+    answer = await volunteer.send_in(group, "El lunes a las 10", reply_to=question)
+    assert answer["message_thread_id"] == thread
+    assert answer["reply_to_message"]["message_id"] == question["message_id"]
+    relayed = await family.wait_for()
+    assert relayed["text"] == "El lunes a las 10"
+    await volunteer.send_photo_in(group, "Formulario", thread_id=thread)
+    assert (await family.wait_for(lambda m: "photo" in m))["caption"] == "Formulario"
+    assert [m.get("text") for m in family.bot_messages] == ["El lunes a las 10", None]
+
+    await volunteer.send_in(group, "/cerrar@NinezMigranteBot", thread_id=thread)
+    closed = await group.wait_for(lambda m: m.get("text") == "Caso cerrado.")
+    assert closed["message_thread_id"] == thread and group.topics[thread]["closed"]
+
+    bot = application.bot
+    statuses = {
+        uid: type(await bot.get_chat_member(GROUP_ID, uid))
+        for uid in (volunteer.id, outsider.id, 6006, api.bot_id)
+    }
+    assert statuses == {
+        volunteer.id: ChatMemberMember,
+        outsider.id: ChatMemberLeft,
+        6006: ChatMemberOwner,
+        api.bot_id: ChatMemberAdministrator,
+    }
+    admins = await bot.get_chat_administrators(GROUP_ID)
+    assert {a.user.id for a in admins} == {6006, api.bot_id}
+    chat = await bot.get_chat(GROUP_ID)
+    assert chat.type == "supergroup" and chat.is_forum and chat.title == group.title
+    assert (await bot.get_chat(family.id)).first_name == "Rosa"
+
+    forwarded = await bot.forward_message(family.id, GROUP_ID, answer["message_id"])
+    assert forwarded.forward_origin is not None and forwarded.text == "El lunes a las 10"
+    with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
+        await bot.send_message(GROUP_ID, "¿?", message_thread_id=999)
+    with pytest.raises(BadRequest, match=r"(?i)topic_not_modified"):
+        await bot.close_forum_topic(GROUP_ID, thread)
+    assert await bot.reopen_forum_topic(GROUP_ID, thread)
+    assert not group.topics[thread]["closed"]
+
+    plain = api.group(-1009, "Coordinación")
+    assert api.group(-1009) is plain and "is_forum" not in plain.chat_dict
+    with pytest.raises(BadRequest, match=r"(?i)the chat is not a forum"):
+        await bot.create_forum_topic(plain.id, "Tema")
+    sent = await bot.send_message(plain.id, "Hola", message_thread_id=5)
+    assert sent.message_thread_id is None and plain.bot_messages[-1]["text"] == "Hola"
+    plain.rate_limit_per_minute = 1
+    with pytest.raises(RetryAfter):
+        await bot.send_message(plain.id, "Otra vez")

@@ -1,0 +1,497 @@
+"""Families ask, volunteers answer: tickets relayed between a family's private chat and the
+volunteers' group (one forum topic per ticket, or replies in a plain group).
+
+The family never leaves its chat and never sees who answered; volunteers see the question and
+where the family stands, never passwords, tokens or links.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram import ChatMember, Message, ReplyParameters, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import Translate, translator
+from bot.registration import FIELDS, FIELDS_BY_KEY, HUMAN_CHECK, SUMMARY, position
+from bot.services import Services
+from bot.storage import Ticket, utcnow
+from conversations.common import final, keyboard, locale_of, reply, services, settle_button, texts
+from conversations.registration import VOLUNTEER, resume
+
+logger = logging.getLogger(__name__)
+
+CLOSE = "ticket:close"
+HELPED = "ticket:helped"
+MEMBER_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
+REMIND_EVERY = timedelta(minutes=5)
+
+# What volunteers see for the group's own texts: the group's language is Spanish.
+_group = translator("es")
+
+
+def _volunteers_chat(context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    return services(context).settings.volunteers_chat_id
+
+
+def _signature(_: Translate) -> str:
+    return _("Equipo de voluntarios de Niñez Migrante:")
+
+
+# --- The family's side ----------------------------------------------------------------------
+
+
+async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/voluntario, the menu button, or the button offered after repeated mistakes."""
+    await settle_button(update)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    _ = texts(update)
+    found = services(context)
+    group = _volunteers_chat(context)
+    if group is None:
+        await reply(
+            update,
+            context,
+            _(
+                "Por ahora no hay voluntarios atendiendo por este chat. Puede pedir ayuda en la "
+                "página del Servicio Nacional de Migraciones (serviciomigraciones.cl, sección "
+                "Contacto) o en la oficina de migraciones de su municipalidad."
+            ),
+        )
+        raise ApplicationHandlerStop
+    if await found.tickets.is_blocked(user.id):
+        await reply(update, context, _("No es posible abrir una consulta desde esta cuenta."))
+        raise ApplicationHandlerStop
+
+    ticket, created = await found.tickets.open_ticket(
+        user.id, chat.id, user.first_name or "", locale_of(update)
+    )
+    found.open_tickets.add(user.id)
+    if created:
+        await _announce_ticket(context, ticket)
+    ahead = max(0, await found.tickets.waiting_position(ticket.id) - 1)
+    await reply(
+        update,
+        context,
+        "\n\n".join(
+            (
+                _("Su consulta es la número {number}.", number=ticket.id),
+                _(
+                    "Escriba su pregunta aquí. También puede mandar una foto de un documento, "
+                    "un audio o un archivo. Un voluntario del programa le responderá en este "
+                    "chat, normalmente en menos de una hora (entre las 9 y las 21 h)."
+                ),
+                _("Hay {n} consultas antes que la suya.", n=ahead)
+                if ahead > 0
+                else _("No hay otras consultas esperando antes que la suya."),
+                _("Para cerrar la consulta, escriba /cancelar o toque el botón."),
+            )
+        ),
+        keyboard([[(_("Cerrar consulta"), CLOSE)]]),
+    )
+    raise ApplicationHandlerStop
+
+
+async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every message of a family with an open ticket goes to that ticket."""
+    user, message = update.effective_user, update.effective_message
+    found = services(context)
+    if user is None or message is None or user.id not in found.open_tickets:
+        return  # not in a ticket: the other conversations take it
+    ticket = await found.tickets.open_for(user.id)
+    group = _volunteers_chat(context)
+    if ticket is None or group is None:
+        found.open_tickets.discard(user.id)
+        return
+    if await found.tickets.is_blocked(user.id):
+        raise ApplicationHandlerStop
+    _ = texts(update)
+    # The ticket's header is its first relay; the family's first question comes after it.
+    first = len(await found.tickets.relays(ticket.id)) <= 1
+    try:
+        copied = await context.bot.copy_message(
+            group,
+            from_chat_id=message.chat_id,
+            message_id=message.message_id,
+            message_thread_id=ticket.topic_id,
+            reply_parameters=None if ticket.topic_id else await _header_reply(found, ticket),
+        )
+    except TelegramError:
+        logger.exception("could not relay a message of ticket %s", ticket.id)
+        await reply(
+            update,
+            context,
+            _("No pude pasar su mensaje a los voluntarios. Intente de nuevo en unos minutos."),
+        )
+        raise ApplicationHandlerStop from None
+    await found.tickets.remember_relay(ticket.id, group, copied.message_id, "to_group")
+    if first:
+        await reply(update, context, _("Recibido. Se lo pasé a los voluntarios."))
+    raise ApplicationHandlerStop
+
+
+async def close_by_family(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancelar or the button, while a ticket is open; otherwise /cancelar goes on."""
+    user = update.effective_user
+    found = services(context)
+    if user is None or user.id not in found.open_tickets:
+        return
+    await settle_button(update)
+    ticket = await found.tickets.open_for(user.id)
+    found.open_tickets.discard(user.id)
+    if ticket is None:
+        return
+    await found.tickets.close(ticket.id, "family")
+    _ = texts(update)
+    await _tell_group(context, ticket, _group("La familia cerró la consulta #{n}.", n=ticket.id))
+    await _close_topic(context, ticket)
+    await reply(update, context, _("Consulta cerrada. Cuando necesite, escriba /voluntario."))
+    await resume(context, user.id, _("Sigamos con la cuenta donde quedó:"))
+    raise ApplicationHandlerStop
+
+
+async def helped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await settle_button(update)
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    ticket_id, answer = query.data.rsplit(":", 2)[1:]
+    await services(context).tickets.set_helped(int(ticket_id), answer == "1")
+    _ = texts(update)
+    await reply(update, context, _("¡Gracias por contarnos!"))
+
+
+# --- The volunteers' side -------------------------------------------------------------------
+
+
+async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A volunteer wrote in a ticket's topic, or replied to a relayed question."""
+    message = update.effective_message
+    if message is None or message.from_user is None or message.from_user.is_bot:
+        return
+    found = services(context)
+    ticket = await _ticket_of(context, message)
+    if ticket is None:
+        return  # volunteers talking among themselves
+    if ticket.status != "open":
+        await message.reply_text(_group("La consulta #{n} ya está cerrada.", n=ticket.id))
+        return
+    _ = translator(ticket.locale)
+    try:
+        await _deliver(context, ticket, message, _)
+    except (Forbidden, BadRequest) as error:
+        logger.warning("answer to ticket %s not delivered: %s", ticket.id, error)
+        await message.reply_text(
+            _group("No se pudo entregar la respuesta: la familia bloqueó el bot o borró el chat.")
+        )
+        return
+    await found.tickets.record_answer(ticket.id, message.text or message.caption or "📎")
+
+
+async def _deliver(
+    context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, message: Message, _: Translate
+) -> None:
+    # Signed as the team: the volunteer's own name and account stay hidden (a copy, not a
+    # forward, carries no author).
+    signature = _signature(_)
+    if message.text:
+        await context.bot.send_message(ticket.telegram_chat_id, f"{signature}\n\n{message.text}")
+        return
+    caption = f"{signature}\n\n{message.caption}" if message.caption else signature
+    try:
+        await context.bot.copy_message(
+            ticket.telegram_chat_id, message.chat_id, message.message_id, caption=caption
+        )
+    except BadRequest:
+        # Stickers and video notes take no caption: the signature goes just before.
+        await context.bot.send_message(ticket.telegram_chat_id, signature)
+        await context.bot.copy_message(ticket.telegram_chat_id, message.chat_id, message.message_id)
+
+
+async def _ticket_of(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Ticket | None:
+    tickets = services(context).tickets
+    if message.is_topic_message and message.message_thread_id:
+        return await tickets.by_topic(message.message_thread_id)
+    replied = message.reply_to_message
+    if replied is not None:
+        return await tickets.by_group_message(message.chat_id, replied.message_id)
+    return None
+
+
+async def _volunteer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Volunteers' commands work in their group, for its members; anywhere else, a refusal."""
+    chat, user = update.effective_chat, update.effective_user
+    group = _volunteers_chat(context)
+    allowed = False
+    if chat is not None and user is not None and group is not None and chat.id == group:
+        try:
+            member = await context.bot.get_chat_member(group, user.id)
+            allowed = member.status in MEMBER_STATUSES
+        except TelegramError as error:
+            logger.warning("could not check membership of %s: %s", user.id, error)
+    if not allowed:
+        _ = texts(update) if chat is None or chat.type == ChatType.PRIVATE else _group
+        await reply(update, context, _("Ese comando es solo para el equipo de voluntarios."))
+    return allowed
+
+
+async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _volunteer_only(update, context):
+        return
+    tickets = await services(context).tickets.pending()
+    if not tickets:
+        await reply(update, context, _group("No hay consultas pendientes. 🎉"))
+        return
+    now = utcnow()
+    lines = [_group("Consultas abiertas, de la más antigua a la más nueva:")]
+    for ticket in tickets:
+        answered = _group("respondida") if ticket.first_answer_at else _group("sin respuesta")
+        lines.append(
+            _group(
+                "#{n} {name} — espera {wait} ({state})",
+                n=ticket.id,
+                name=ticket.first_name,
+                wait=_duration(now - ticket.created_at),
+                state=answered,
+            )
+        )
+    await reply(update, context, "\n".join(lines))
+
+
+async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _volunteer_only(update, context):
+        return
+    message = update.effective_message
+    assert message is not None
+    found = services(context)
+    ticket = await _ticket_of(context, message)
+    if ticket is None:
+        await message.reply_text(
+            _group("Use /cerrar dentro del tema de la consulta, o respondiendo a su mensaje.")
+        )
+        return
+    if await found.tickets.close(ticket.id, "volunteer") is None:
+        await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.id))
+        return
+    found.open_tickets.discard(ticket.telegram_user_id)
+    await message.reply_text(_group("Consulta #{n} cerrada.", n=ticket.id))
+    await _close_topic(context, ticket)
+    _ = translator(ticket.locale)
+    await context.bot.send_message(
+        ticket.telegram_chat_id,
+        _("Un voluntario cerró su consulta número {n}. ¿Le ayudamos?", n=ticket.id),
+        reply_markup=keyboard(
+            [
+                [
+                    (_("Sí, me ayudaron"), f"{HELPED}:{ticket.id}:1"),
+                    (_("No"), f"{HELPED}:{ticket.id}:0"),
+                ]
+            ]
+        ),
+    )
+    await resume(context, ticket.telegram_user_id, _("Puede seguir con su cuenta donde quedó:"))
+
+
+async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if not await _volunteer_only(update, context):
+        return
+    stats = await services(context).tickets.stats()
+    lines = [_group("Estadísticas")]
+    for days in ("7", "30"):
+        window = stats[days]
+        median = window.median_first_answer_seconds
+        lines += [
+            "",
+            _group("Últimos {days} días:", days=days),
+            _group("Cuentas empezadas: {n}", n=window.accounts_started),
+            _group("Cuentas creadas: {n}", n=window.accounts_created),
+            _group("Cuentas verificadas: {n}", n=window.accounts_verified),
+            _group("Consultas abiertas: {n}", n=window.tickets_opened),
+            _group("Consultas cerradas: {n}", n=window.tickets_closed),
+            _group("Consultas abiertas ahora: {n}", n=window.tickets_open_now),
+            _group(
+                "Mediana hasta la primera respuesta: {wait}",
+                wait=_duration(timedelta(seconds=median)) if median is not None else "—",
+            ),
+        ]
+    await reply(update, context, "\n".join(lines))
+
+
+async def block(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_blocked(update, context, True)
+
+
+async def unblock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _set_blocked(update, context, False)
+
+
+async def _set_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE, blocked: bool) -> None:
+    if not await _volunteer_only(update, context):
+        return
+    message = update.effective_message
+    assert message is not None
+    found = services(context)
+    ticket = await _ticket_of(context, message)
+    if ticket is None:
+        await message.reply_text(
+            _group("Use el comando dentro del tema de la consulta, o respondiendo a su mensaje.")
+        )
+        return
+    if blocked:
+        await found.tickets.block(ticket.telegram_user_id)
+        await found.tickets.close(ticket.id, "volunteer")
+        found.open_tickets.discard(ticket.telegram_user_id)
+        await message.reply_text(
+            _group("Bloqueado: sus mensajes ya no llegarán al grupo. /desbloquear lo revierte.")
+        )
+    else:
+        await found.tickets.unblock(ticket.telegram_user_id)
+        await message.reply_text(_group("Desbloqueado: puede volver a abrir consultas."))
+
+
+# --- Shared -----------------------------------------------------------------------------------
+
+
+async def _announce_ticket(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> None:
+    """A forum topic for the ticket (or a header in a plain group), with what helps to answer."""
+    found = services(context)
+    group = _volunteers_chat(context)
+    assert group is not None
+    header = await _family_context(context, ticket)
+    chat = await context.bot.get_chat(group)
+    if chat.is_forum:
+        topic = await context.bot.create_forum_topic(
+            group, _group("#{n} {name}", n=ticket.id, name=ticket.first_name)[:128]
+        )
+        await found.tickets.set_topic(ticket.id, topic.message_thread_id)
+        ticket.topic_id = topic.message_thread_id
+        posted = await context.bot.send_message(
+            group, header, message_thread_id=topic.message_thread_id
+        )
+    else:
+        posted = await context.bot.send_message(
+            group, header + "\n\n" + _group("Respondan a este mensaje o a sus preguntas.")
+        )
+    await found.tickets.remember_relay(ticket.id, group, posted.message_id, "to_group")
+
+
+async def _header_reply(found: Services, ticket: Ticket) -> ReplyParameters | None:
+    """In a plain group each question answers the ticket's header, to keep them together."""
+    relays = await found.tickets.relays(ticket.id)
+    return ReplyParameters(relays[0], allow_sending_without_reply=True) if relays else None
+
+
+async def _family_context(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> str:
+    found = services(context)
+    draft = await found.registrations.current(ticket.telegram_user_id)
+    account = await found.accounts.latest_account(ticket.telegram_user_id)
+    if account is not None and account.verified_at is not None:
+        standing = _group("cuenta creada y verificada")
+    elif account is not None:
+        standing = _group("cuenta creada, correo sin verificar")
+    elif draft is not None:
+        if draft.step in FIELDS_BY_KEY:
+            standing = _group(
+                "creando la cuenta: paso {n} de {total} ({label})",
+                n=position(draft.step),
+                total=len(FIELDS),
+                label=_group(FIELDS_BY_KEY[draft.step].label),
+            )
+        elif draft.step in (HUMAN_CHECK, SUMMARY):
+            standing = _group("creando la cuenta: revisando los datos")
+        else:
+            standing = _group("creando la cuenta")
+    else:
+        standing = _group("todavía no empieza a crear la cuenta")
+    return "\n".join(
+        (
+            _group("Consulta #{n}", n=ticket.id),
+            _group("Nombre: {name}", name=ticket.first_name or "—"),
+            _group("Idioma: {locale}", locale=ticket.locale),
+            _group("Situación: {standing}", standing=standing),
+        )
+    )
+
+
+async def _tell_group(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, text: str) -> None:
+    group = _volunteers_chat(context)
+    if group is None:
+        return
+    try:
+        await context.bot.send_message(group, text, message_thread_id=ticket.topic_id)
+    except TelegramError as error:
+        logger.warning("could not tell the group about ticket %s: %s", ticket.id, error)
+
+
+async def _close_topic(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> None:
+    group = _volunteers_chat(context)
+    if group is None or ticket.topic_id is None:
+        return
+    try:
+        await context.bot.close_forum_topic(group, ticket.topic_id)
+    except TelegramError as error:
+        logger.info("could not close the topic of ticket %s: %s", ticket.id, error)
+
+
+async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Job: a ticket with no answer after TICKET_REMINDER_HOURS is raised again, once."""
+    found = services(context)
+    if found.settings.volunteers_chat_id is None:
+        return
+    waited = timedelta(hours=found.settings.ticket_reminder_hours)
+    for ticket in await found.tickets.due_for_reminder(waited):
+        # Claimed before it is posted: a second run (or process) does not raise it again.
+        if not await found.tickets.mark_reminded(ticket.id):
+            continue
+        await _tell_group(
+            context,
+            ticket,
+            _group(
+                "⏰ La consulta #{n} de {name} espera respuesta desde hace {wait}.",
+                n=ticket.id,
+                name=ticket.first_name,
+                wait=_duration(utcnow() - ticket.created_at),
+            ),
+        )
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 60:
+        return _group("{m} min", m=minutes)
+    return _group("{h} h {m} min", h=minutes // 60, m=minutes % 60)
+
+
+def family_handlers() -> list:
+    """Group -1: before the registration, so a ticket takes the family's messages first."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("voluntario", open_ticket, filters=private),
+        CallbackQueryHandler(open_ticket, pattern=f"^{VOLUNTEER}$"),
+        CommandHandler("cancelar", close_by_family, filters=private),
+        CallbackQueryHandler(close_by_family, pattern=f"^{CLOSE}$"),
+        CallbackQueryHandler(final(helped), pattern=f"^{HELPED}:"),
+        MessageHandler(private & ~filters.COMMAND, relay_to_volunteers),
+    ]
+
+
+def volunteer_handlers() -> list:
+    group_chat = filters.ChatType.GROUPS
+    return [
+        CommandHandler("pendientes", final(pending)),
+        CommandHandler("cerrar", final(close_by_volunteer)),
+        CommandHandler("estadisticas", final(statistics)),
+        CommandHandler("bloquear", final(block)),
+        CommandHandler("desbloquear", final(unblock)),
+        MessageHandler(group_chat & ~filters.COMMAND & ~filters.StatusUpdate.ALL, relay_to_family),
+    ]
