@@ -48,6 +48,7 @@ COMMANDS = (
     ("reenviar", N_("Recibir otra vez el enlace de validación")),
     ("preguntas", N_("Preguntas frecuentes")),
     ("voluntario", N_("Hablar con un voluntario del programa")),
+    ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
     ("cancelar", N_("Dejar el registro en curso")),
     ("ayuda", N_("Qué puede hacer este asistente")),
 )

@@ -267,6 +267,17 @@ class Tickets:
             )
             return int((await session.exec(statement)).one())
 
+    async def inbox(self, telegram_user_id: int, *, limit: int = 10) -> list[InboxMessage]:
+        """The newest answers kept for the family, newest first."""
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(InboxMessage)
+                .where(col(InboxMessage.telegram_user_id) == telegram_user_id)
+                .order_by(col(InboxMessage.id).desc())
+                .limit(limit)
+            )
+            return list(found.all())
+
     # Blocked senders
 
     async def block(self, telegram_user_id: int) -> bool:

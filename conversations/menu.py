@@ -81,6 +81,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, welcome, menu_keyboard(_))
 
 
+async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/bandeja: the portal's Bandeja de Entrada, the volunteers' answers kept for the family."""
+    user = update.effective_user
+    assert user is not None
+    _ = texts(update)
+    kept = await services(context).tickets.inbox(user.id)
+    if not kept:
+        await reply(update, context, _("Su Bandeja de Entrada está vacía."), menu_keyboard(_))
+        return
+    lines = [
+        _("Bandeja de Entrada — respuestas de los voluntarios, de la más nueva a la más antigua:")
+    ]
+    for message in kept:
+        lines += ["", message.created_at.strftime("%d-%m-%Y"), message.text]
+    await reply(update, context, "\n".join(lines))
+
+
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = texts(update)
     await reply(
@@ -91,6 +108,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             "/crear_cuenta — crear la cuenta del portal, paso a paso\n"
             "/reenviar — recibir otra vez el enlace para validar el correo\n"
             "/preguntas — preguntas frecuentes\n"
+            "/bandeja — las respuestas de los voluntarios\n"
             "/voluntario — hablar con un voluntario del programa\n"
             "/cancelar — dejar el registro en curso\n"
             "/start — volver al inicio"
@@ -122,6 +140,7 @@ def handlers() -> list:
     return [
         CommandHandler("start", start),
         CommandHandler(["ayuda", "help"], help_command),
+        CommandHandler("bandeja", inbox),
         CommandHandler("cancelar", nothing_to_cancel),
     ]
 

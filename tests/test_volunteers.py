@@ -53,6 +53,9 @@ async def test_a_question_and_its_answer_travel_through_a_forum_topic(
     assert "Use el pasaporte de la niña." in reply["text"]
     assert "Camila" not in reply["text"]
 
+    kept = await family.reply("/bandeja")
+    assert "Use el pasaporte de la niña." in kept["text"]
+
     await volunteer.send_voice_in(group, thread_id=thread)
     voice = await family.wait_for(lambda m: "voice" in m)
     assert "Equipo de voluntarios" in voice.get("caption", "")
