@@ -228,6 +228,20 @@ async def _ticket_of(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Ti
     return None
 
 
+async def _ticket_commanded(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> tuple[Message, Ticket | None]:
+    """The ticket a volunteer's command is about: its topic, or the message it replies to."""
+    message = update.effective_message
+    assert message is not None
+    ticket = await _ticket_of(context, message)
+    if ticket is None:
+        await message.reply_text(
+            _group("Use el comando dentro del tema de la consulta, o respondiendo a su mensaje.")
+        )
+    return message, ticket
+
+
 async def _volunteer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Volunteers' commands work in their group, for its members; anywhere else, a refusal."""
     chat, user = update.effective_chat, update.effective_user
@@ -271,14 +285,9 @@ async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _volunteer_only(update, context):
         return
-    message = update.effective_message
-    assert message is not None
     found = services(context)
-    ticket = await _ticket_of(context, message)
+    message, ticket = await _ticket_commanded(update, context)
     if ticket is None:
-        await message.reply_text(
-            _group("Use /cerrar dentro del tema de la consulta, o respondiendo a su mensaje.")
-        )
         return
     if await found.tickets.close(ticket.id, "volunteer") is None:
         await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.id))
@@ -338,14 +347,9 @@ async def unblock(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _set_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE, blocked: bool) -> None:
     if not await _volunteer_only(update, context):
         return
-    message = update.effective_message
-    assert message is not None
     found = services(context)
-    ticket = await _ticket_of(context, message)
+    message, ticket = await _ticket_commanded(update, context)
     if ticket is None:
-        await message.reply_text(
-            _group("Use el comando dentro del tema de la consulta, o respondiendo a su mensaje.")
-        )
         return
     if blocked:
         await found.tickets.block(ticket.telegram_user_id)

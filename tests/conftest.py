@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import RunningBot, start_bot
 from bot.local_telegram import LocalBotApi
 from bot.settings import Settings, async_database_url
+from bot.storage import Database
 from tests.bot_process import start_process  # noqa: F401 - a fixture for every test module
 from tests.smtp_server import SmtpServer
 
@@ -41,6 +42,15 @@ async def _empty_postgresql(url: str) -> None:
             await connection.execute(text("CREATE SCHEMA public"))
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """The services' database alone, migrated, for tests below the bot."""
+    database = Database(async_database_url(database_url))
+    await database.create_schema()
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

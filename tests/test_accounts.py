@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from itertools import count
 
@@ -22,7 +21,6 @@ from bot.accounts import (
     VerifyStatus,
     hash_token,
 )
-from bot.settings import async_database_url
 from bot.storage import Account, Database, VerificationToken, utcnow
 
 LINK_BASE = "https://bot.example.org"
@@ -31,14 +29,6 @@ TTL = timedelta(hours=48)
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22,}$")
 
 _user_ids = count(1000)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(async_database_url(database_url))
-    await database.create_schema()
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import logging
 import secrets
 import stat
 import threading
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from email.message import EmailMessage
@@ -30,14 +29,6 @@ from tests.smtp_server import SmtpServer, unused_port
 MAIL_FROM = "Programa Niñez Migrante <no-reply@ninez.test>"
 LINK_BASE = "https://ninez.test"
 FAST = RetryPolicy(base_seconds=0.05, cap_seconds=0.2)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(async_database_url(database_url))
-    await database.create_schema()
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture
