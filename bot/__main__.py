@@ -11,6 +11,9 @@ import logging
 import signal
 import sys
 
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.error import InvalidToken, TelegramError
+
 from bot import logs
 from bot.app import start_bot
 from bot.i18n import CatalogMissing, translations
@@ -69,8 +72,16 @@ def main() -> None:
         raise SystemExit(2) from None
     try:
         asyncio.run(run(settings))
-    except OSError as error:
-        print(f"No se pudo iniciar — {error}", file=sys.stderr)
+    except InvalidToken:
+        print("No se pudo iniciar — Telegram rechazó TELEGRAM_BOT_TOKEN", file=sys.stderr)
+        raise SystemExit(1) from None
+    except TelegramError as error:
+        # Telegram (or TELEGRAM_BASE_URL) unreachable at start-up: say so in one line; a
+        # supervisor restarts the bot.
+        print(f"No se pudo conectar con Telegram — {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except (OSError, SQLAlchemyError) as error:
+        print(f"No se pudo iniciar — {error}".splitlines()[0], file=sys.stderr)
         raise SystemExit(1) from None
 
 

@@ -86,3 +86,19 @@ async def test_a_wrong_setting_stops_start_up_with_one_line(start_process, tmp_p
     assert await asyncio.wait_for(bot.process.wait(), 10) == 2
     await bot.read_until("SMTP_SECURITY")
     assert len(bot.seen.strip().splitlines()) == 1, bot.seen
+
+
+async def test_telegram_unreachable_at_start_up_is_one_line_not_a_traceback(
+    start_process, tmp_path: Path
+) -> None:
+    bot = await start_process(
+        bot_environment(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN="123:abc",
+            TELEGRAM_BASE_URL="http://127.0.0.1:1/bot",
+            LOG_LEVEL="WARNING",
+        )
+    )
+    assert await asyncio.wait_for(bot.process.wait(), 30) == 1
+    await bot.read_until("No se pudo conectar con Telegram")
+    assert "Traceback" not in bot.seen
