@@ -809,6 +809,10 @@ class LocalBotApi:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # asyncio sets TCP_NODELAY only on sockets made with IPPROTO_TCP; without it every
+            # long-poll answer waits ~40 ms for a delayed ACK (Nagle), which Telegram does not.
+            # Accepted connections inherit it from the listening socket.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.bind((self.host, self.port))
         except OSError:
             sock.close()
