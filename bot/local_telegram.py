@@ -4,6 +4,7 @@ in memory, that the real python-telegram-bot client talks to over HTTP; `LocalUs
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import html.parser
@@ -336,7 +337,7 @@ def _describe(message: dict[str, Any]) -> str:
     return text + (" (deleted)" if message.get("deleted") else "")
 
 
-class _LocalChat:
+class _LocalChat(abc.ABC):
     """What private chats and groups share: their messages and what the bot posted there."""
 
     def __init__(self, api: LocalBotApi, chat_id: int) -> None:
@@ -351,8 +352,9 @@ class _LocalChat:
         self._pulse = _Pulse()
 
     @property
+    @abc.abstractmethod
     def chat_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The chat as the Bot API describes it."""
 
     def _new_message(self, sender: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         message = {

@@ -7,18 +7,13 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.smtp_server import unused_port
 
 
 def bot_environment(tmp_path: Path, **values: str) -> dict[str, str]:
@@ -27,7 +22,9 @@ def bot_environment(tmp_path: Path, **values: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("TELEGRAM_", "SMTP_", "DATABASE_", "PUBLIC_", "WEB_"))
     }
-    environment.update({"DATA_DIR": str(tmp_path / "data"), "WEB_PORT": str(free_port()), **values})
+    environment.update(
+        {"DATA_DIR": str(tmp_path / "data"), "WEB_PORT": str(unused_port()), **values}
+    )
     return environment
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.local_telegram import LocalBotApi
-from tests.bot_process import bot_environment, free_port
-from tests.smtp_server import SmtpServer
+from tests.bot_process import bot_environment
+from tests.smtp_server import SmtpServer, unused_port
 from tests.test_registration_flow import answer, fill_form, press, url_buttons_of
 
 
@@ -74,7 +74,7 @@ async def test_sigterm_stops_within_ten_seconds(start_process, environment) -> N
 async def test_an_email_waiting_when_the_bot_crashed_is_sent_after_the_restart(
     start_process, environment, telegram: LocalBotApi
 ) -> None:
-    smtp_port = free_port()  # nothing listens here yet: the mail server is down
+    smtp_port = unused_port()  # nothing listens here yet: the mail server is down
     settings = environment(
         SMTP_HOST="127.0.0.1",
         SMTP_PORT=str(smtp_port),
