@@ -119,14 +119,20 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
     _ = texts(update)
     # The ticket's header is its first relay; the family's first question comes after it.
     first = len(await found.tickets.relays(ticket.id)) <= 1
+    where = {
+        "message_thread_id": ticket.topic_id,
+        "reply_parameters": None if ticket.topic_id else await _header_reply(found, ticket),
+    }
     try:
-        copied = await context.bot.copy_message(
-            group,
-            from_chat_id=message.chat_id,
-            message_id=message.message_id,
-            message_thread_id=ticket.topic_id,
-            reply_parameters=None if ticket.topic_id else await _header_reply(found, ticket),
-        )
+        try:
+            copied = await context.bot.copy_message(
+                group, from_chat_id=message.chat_id, message_id=message.message_id, **where
+            )
+        except BadRequest:
+            if not message.text:
+                raise
+            # A text can always go as a new message, where copying is refused.
+            copied = await context.bot.send_message(group, message.text, **where)
     except TelegramError:
         logger.exception("could not relay a message of ticket %s", ticket.id)
         await reply(
@@ -252,7 +258,10 @@ async def _volunteer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             member = await context.bot.get_chat_member(group, user.id)
             allowed = member.status in MEMBER_STATUSES
         except TelegramError as error:
+            # Only members can post in a group at all: the check is a second lock, and a
+            # failure to ask must not lock the volunteers out.
             logger.warning("could not check membership of %s: %s", user.id, error)
+            allowed = True
     if not allowed:
         _ = texts(update) if chat is None or chat.type == ChatType.PRIVATE else _group
         await reply(update, context, _("Ese comando es solo para el equipo de voluntarios."))
@@ -372,21 +381,31 @@ async def _announce_ticket(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -
     group = _volunteers_chat(context)
     assert group is not None
     header = await _family_context(context, ticket)
-    chat = await context.bot.get_chat(group)
-    if chat.is_forum:
-        topic = await context.bot.create_forum_topic(
-            group, _group("#{n} {name}", n=ticket.id, name=ticket.first_name)[:128]
-        )
-        await found.tickets.set_topic(ticket.id, topic.message_thread_id)
-        ticket.topic_id = topic.message_thread_id
-        posted = await context.bot.send_message(
-            group, header, message_thread_id=topic.message_thread_id
-        )
+    topic_id = await _new_topic(context, group, ticket)
+    if topic_id is not None:
+        await found.tickets.set_topic(ticket.id, topic_id)
+        ticket.topic_id = topic_id
+        posted = await context.bot.send_message(group, header, message_thread_id=topic_id)
     else:
         posted = await context.bot.send_message(
             group, header + "\n\n" + _group("Respondan a este mensaje o a sus preguntas.")
         )
     await found.tickets.remember_relay(ticket.id, group, posted.message_id, "to_group")
+
+
+async def _new_topic(context: ContextTypes.DEFAULT_TYPE, group: int, ticket: Ticket) -> int | None:
+    """The new ticket's forum topic; None in a plain group, or where the bot may not make
+    topics: the ticket then works by replies, as in a plain group."""
+    try:
+        if not (await context.bot.get_chat(group)).is_forum:
+            return None
+        topic = await context.bot.create_forum_topic(
+            group, _group("#{n} {name}", n=ticket.id, name=ticket.first_name)[:128]
+        )
+    except TelegramError as error:
+        logger.warning("no forum topic for ticket %s (%s); using replies", ticket.id, error)
+        return None
+    return topic.message_thread_id
 
 
 async def _header_reply(found: Services, ticket: Ticket) -> ReplyParameters | None:
