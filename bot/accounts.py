@@ -162,12 +162,8 @@ class AccountService:
         async with self._db.session() as session:
             session.add(account)
             try:
-                await session.flush()
-            except IntegrityError as error:
-                await session.rollback()
-                raise EmailTaken(new.email) from error
-            created = self._issue_link(session, account)
-            try:
+                await session.flush()  # the account's id, for its link; UNIQUE(email) decides
+                created = self._issue_link(session, account)
                 await session.commit()
             except IntegrityError as error:
                 await session.rollback()

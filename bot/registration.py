@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
 from bot.countries import COMMON_COUNTRIES, country_name, find_country
@@ -334,10 +334,7 @@ class Registrations:
             step=FIELDS[0].key,
         )
         self._offer_quick_answers(draft)
-        await self._save(draft)
-        async with self._db.session() as session:
-            session.add(RegistrationStart(telegram_user_id=telegram_user_id))
-            await session.commit()
+        await self._save(draft, RegistrationStart(telegram_user_id=telegram_user_id))
         return draft
 
     async def discard(self, telegram_user_id: int) -> list[str]:
@@ -437,8 +434,10 @@ class Registrations:
         quick = form_field.quick_answers(draft.locale) if form_field else ()
         draft.choices = [[choice.label, choice.value] for choice in quick]
 
-    async def _save(self, draft: RegistrationDraft) -> None:
+    async def _save(self, draft: RegistrationDraft, *also: SQLModel) -> None:
+        """Writes the draft, and any rows that go with it, in one transaction."""
         draft.updated_at = utcnow()
         async with self._db.session() as session:
             await session.merge(draft)
+            session.add_all(also)
             await session.commit()

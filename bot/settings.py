@@ -70,19 +70,17 @@ class Settings(BaseSettings):
         "secret_key",
         "webhook_url",
         "webhook_secret",
+        "smtp_port",
+        "volunteers_chat_id",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
-        # `.env.example` copied as is leaves `NAME=`; that means "not set", not "empty".
+        # Whitespace-only values (env_ignore_empty drops only empty ones) and empty keyword
+        # arguments also mean "not set".
         if isinstance(value, str) and not value.strip():
             return None
         return value
-
-    @field_validator("smtp_port", "volunteers_chat_id", mode="before")
-    @classmethod
-    def _empty_port_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", "smtp_security", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from pydantic import NaiveDatetime
@@ -144,8 +145,6 @@ class Database:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    from pathlib import Path
-
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -114,8 +114,6 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
     if ticket is None or group is None:
         found.open_tickets.discard(user.id)
         return
-    if await found.tickets.is_blocked(user.id):
-        raise ApplicationHandlerStop
     _ = texts(update)
     # The ticket's header is its first relay; the family's first question comes after it.
     first = len(await found.tickets.relays(ticket.id)) <= 1
