@@ -24,7 +24,7 @@ import logging
 import os
 import random
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -45,11 +45,11 @@ log = logging.getLogger("bot.outbox")
 KIND_VERIFICATION = "verification"
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
-# A claimed row looks "not due" to every other process until the lease runs out; if the
-# process that claimed it dies mid-send, the row is due again after the lease and is sent then.
-CLAIM_LEASE = timedelta(seconds=120)
-# One send may take at most this long (aiosmtplib's timeout is per command, not per message),
-# so a send never outlives its lease and a second process never sends the same row meanwhile.
+# A claimed row looks "not due" to every other process until the lease runs out. The lease is
+# short and renewed while the send goes on, so that when the process that claimed it dies
+# mid-send (SIGKILL, power cut) the row is due again within seconds, not minutes.
+CLAIM_LEASE = timedelta(seconds=15)
+# One send may take at most this long (aiosmtplib's timeout is per command, not per message).
 SEND_DEADLINE = 60.0
 # Rows looked at in one pass; a full batch means more may be due, so the next pass starts now.
 BATCH = 50
@@ -176,9 +176,10 @@ class FailedEmail:
 FailureHook = Callable[[FailedEmail], Awaitable[None]]
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Claimed:
-    """What a pass needs of a row it claimed; plain values, not a session-bound object."""
+    """What a pass needs of a row it claimed; plain values, not a session-bound object.
+    `lease_until` moves forward each time the lease is renewed."""
 
     id: int
     kind: str
@@ -202,6 +203,7 @@ class Outbox:
         retry: RetryPolicy = RetryPolicy(),  # frozen: one shared default is safe
         on_failure: FailureHook | None = None,
         poll_seconds: float = 5.0,
+        claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self._db = database
         self._mailer = mailer
@@ -212,6 +214,7 @@ class Outbox:
         # Public: the bot sets it once its chat side exists, after building the services.
         self.on_failure = on_failure
         self._poll_seconds = poll_seconds
+        self._lease = claim_lease
         self._task: asyncio.Task[None] | None = None
         # Made in start(): an asyncio.Event belongs to the loop that first waits on it.
         self._wakeup: asyncio.Event | None = None
@@ -282,12 +285,12 @@ class Outbox:
         return tried
 
     async def _claim(self, row_id: int, seen_at: datetime, attempts: int) -> _Claimed | None:
-        """Takes the row for this process for CLAIM_LEASE, or None if someone else did.
+        """Takes the row for this process for one lease, or None if someone else did.
 
         The UPDATE only matches the row as it was read; of two processes that read it, the
         second one's UPDATE matches nothing (PostgreSQL re-checks the WHERE after the first one
         commits; SQLite runs writers one at a time)."""
-        lease_until = utcnow() + CLAIM_LEASE
+        lease_until = utcnow() + self._lease
         async with self._db.session() as session:
             result = await session.exec(
                 update(OutboxEmail)
@@ -333,7 +336,7 @@ class Outbox:
             message = build_verification_email(
                 to=row.recipient, link=link, mail_from=self._mail_from, locale=row.locale
             )
-            async with asyncio.timeout(SEND_DEADLINE):
+            async with asyncio.timeout(SEND_DEADLINE), self._holding(row):
                 await self._mailer.send(message)
         except asyncio.CancelledError:
             # stop() gave up waiting: the e-mail stays pending, due again at once rather than
@@ -363,6 +366,45 @@ class Outbox:
                 row.account_id,
                 link,
             )
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, row: _Claimed) -> AsyncIterator[None]:
+        """Keeps renewing the row's lease while the body runs."""
+        keeper = asyncio.get_running_loop().create_task(
+            self._keep_lease(row), name=f"outbox-lease-{row.id}"
+        )
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+
+    async def _keep_lease(self, row: _Claimed) -> None:
+        # A third of the lease: one slow or failed renewal still leaves time for the next.
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            renewed_until = utcnow() + self._lease
+            try:
+                async with self._db.session() as session:
+                    result = await session.exec(
+                        update(OutboxEmail)
+                        .where(col(OutboxEmail.id) == row.id)
+                        .where(col(OutboxEmail.status) == PENDING)
+                        .where(col(OutboxEmail.next_attempt_at) == row.lease_until)
+                        .values(next_attempt_at=renewed_until)
+                    )
+                    await session.commit()
+            except Exception as error:
+                # The lease still runs a while; the next renewal may get through.
+                log.warning("Could not renew the claim on e-mail %s: %s", row.id, error)
+                continue
+            if result.rowcount != 1:
+                # Another process took it after our lease ran out: it may arrive twice, which
+                # beats never; nothing more to hold.
+                log.warning("Lost the claim on e-mail %s while sending it", row.id)
+                return
+            row.lease_until = renewed_until
 
     async def _mark_sent(self, row: _Claimed) -> None:
         # If this write fails (database gone) the row stays claimed and is sent again after the

@@ -4,6 +4,7 @@ family's answers, and starts again on the same database. Nothing acknowledged is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.local_telegram import LocalBotApi
+from bot.outbox import CLAIM_LEASE
 from tests.bot_process import bot_environment
 from tests.smtp_server import SmtpServer, unused_port
 from tests.test_registration_flow import answer, fill_form, press, url_buttons_of
@@ -97,11 +99,62 @@ async def test_an_email_waiting_when_the_bot_crashed_is_sent_after_the_restart(
     try:
         bot = await start_process(settings)
         await bot.read_until("bot running")
-        email = await smtp.wait_for_message(timeout=15)
+        # The crash may have come while an attempt held the e-mail: then it waits for that
+        # claim's lease (CLAIM_LEASE) to run out.
+        email = await smtp.wait_for_message(timeout=CLAIM_LEASE.total_seconds() + 15)
         assert email["To"] == "espera@gmail.com"
         assert link in email.get_body(("plain",)).get_content()
         await asyncio.sleep(1)
         assert len(smtp.messages) == 1, "sent once, not once per attempt"
+        assert await bot.stop() == 0
+    finally:
+        await smtp.stop()
+
+
+async def test_an_email_the_bot_was_sending_when_it_crashed_is_sent_after_the_restart(
+    start_process, environment, telegram: LocalBotApi
+) -> None:
+    # A mail server that accepts the connection and never answers: the bot is mid-send, holding
+    # the e-mail's claim, when it is killed.
+    connected = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        connected.set()
+        with contextlib.suppress(OSError):
+            while await reader.read(1024):
+                pass
+
+    hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    smtp_port = hanging.sockets[0].getsockname()[1]
+    settings = environment(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port))
+    bot = await start_process(settings)
+    await bot.read_until("bot running")
+    user = telegram.user(user_id=8202)
+    await fill_form(user, email="enviando@gmail.com")
+    await user.press("Crear cuenta")
+    done = await user.wait_for(lambda m: "/validate/" in m["text"])
+    link = url_buttons_of(done)["Validar mi correo electrónico"]
+    await asyncio.wait_for(connected.wait(), 10)
+
+    bot.process.kill()
+    await bot.process.wait()
+    for writer in writers:
+        writer.close()
+    hanging.close()
+    await hanging.wait_closed()
+
+    smtp = SmtpServer(port=smtp_port)
+    await smtp.start()
+    try:
+        started = time.monotonic()
+        bot = await start_process(settings)
+        await bot.read_until("bot running")
+        email = await smtp.wait_for_message(timeout=CLAIM_LEASE.total_seconds() + 15)
+        # Not the minutes of a long lease: the claim of the dead process ran out within one.
+        assert time.monotonic() - started < CLAIM_LEASE.total_seconds() + 10
+        assert link in email.get_body(("plain",)).get_content()
         assert await bot.stop() == 0
     finally:
         await smtp.stop()

@@ -11,7 +11,7 @@ import secrets
 import stat
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -465,6 +465,46 @@ async def test_stop_returns_in_time_while_the_server_hangs_and_the_email_stays_p
     assert await restarted.send_due() == 1
     message = await smtp.wait_for_message()
     assert verification_link(LINK_BASE, token) in plain_body(message)
+
+
+async def test_a_long_send_keeps_its_claim_and_a_stopped_one_gives_it_back(
+    database_url: str, db: Database, seal: TokenSeal, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    connected = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        connected.set()
+        with contextlib.suppress(OSError):
+            while await reader.read(1024):
+                pass
+
+    hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = hanging.sockets[0].getsockname()[1]
+    lease = timedelta(seconds=0.6)
+    other_db = Database(async_database_url(database_url))
+    slow = make_outbox(db, smtp_mailer(port, tmp_path), seal, poll_seconds=30, claim_lease=lease)
+    other = make_outbox(other_db, smtp_mailer(smtp.port, tmp_path), seal, claim_lease=lease)
+    try:
+        await slow.start()
+        _row_id, token = await queue(db, slow, await new_account(db))
+        slow.wake()
+        await asyncio.wait_for(connected.wait(), 2)
+        # Several leases long: renewed all along, so the other process never takes it.
+        for _ in range(5):
+            await asyncio.sleep(0.3)
+            assert await other.send_due() == 0
+        await slow.stop(timeout=0.1)
+        assert await other.send_due() == 1
+        message = await smtp.wait_for_message()
+        assert verification_link(LINK_BASE, token) in plain_body(message)
+    finally:
+        for writer in writers:
+            writer.close()
+        hanging.close()
+        await hanging.wait_closed()
+        await other_db.dispose()
 
 
 async def test_stop_without_start_does_nothing(db: Database, seal: TokenSeal) -> None:
