@@ -6,10 +6,12 @@ It can refuse recipients with a chosen code, to play a server that says no.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import socket
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -96,3 +98,35 @@ class SmtpServer:
                 await asyncio.sleep(0.01)
         self._seen += 1
         return self.envelopes[self._seen - 1].message
+
+
+@dataclass
+class HangingServer:
+    """A mail server that accepts connections and never says a word (not even the greeting)."""
+
+    port: int = 0
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@contextlib.asynccontextmanager
+async def hanging_server() -> AsyncIterator[HangingServer]:
+    """A HangingServer for the duration of the block; its connections close when it ends."""
+    hanging = HangingServer()
+    writers: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        hanging.connected.set()
+        with contextlib.suppress(OSError):
+            while await reader.read(1024):
+                pass
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    hanging.port = server.sockets[0].getsockname()[1]
+    try:
+        yield hanging
+    finally:
+        for writer in writers:
+            writer.close()
+        server.close()
+        await server.wait_closed()

@@ -4,7 +4,6 @@ family's answers, and starts again on the same database. Nothing acknowledged is
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from bot.local_telegram import LocalBotApi
 from bot.outbox import CLAIM_LEASE
 from tests.bot_process import bot_environment
-from tests.smtp_server import SmtpServer, unused_port
+from tests.smtp_server import SmtpServer, hanging_server, unused_port
 from tests.test_registration_flow import answer, fill_form, press, url_buttons_of
 
 
@@ -114,36 +113,20 @@ async def test_an_email_waiting_when_the_bot_crashed_is_sent_after_the_restart(
 async def test_an_email_the_bot_was_sending_when_it_crashed_is_sent_after_the_restart(
     start_process, environment, telegram: LocalBotApi
 ) -> None:
-    # A mail server that accepts the connection and never answers: the bot is mid-send, holding
-    # the e-mail's claim, when it is killed.
-    connected = asyncio.Event()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        connected.set()
-        with contextlib.suppress(OSError):
-            while await reader.read(1024):
-                pass
-
-    hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    smtp_port = hanging.sockets[0].getsockname()[1]
-    settings = environment(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port))
-    bot = await start_process(settings)
-    await bot.read_until("bot running")
-    user = telegram.user(user_id=8202)
-    await fill_form(user, email="enviando@gmail.com")
-    await user.press("Crear cuenta")
-    done = await user.wait_for(lambda m: "/validate/" in m["text"])
-    link = url_buttons_of(done)["Validar mi correo electrónico"]
-    await asyncio.wait_for(connected.wait(), 10)
-
-    bot.process.kill()
-    await bot.process.wait()
-    for writer in writers:
-        writer.close()
-    hanging.close()
-    await hanging.wait_closed()
+    # The bot is mid-send, holding the e-mail's claim, when it is killed.
+    async with hanging_server() as hanging:
+        smtp_port = hanging.port
+        settings = environment(SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp_port))
+        bot = await start_process(settings)
+        await bot.read_until("bot running")
+        user = telegram.user(user_id=8202)
+        await fill_form(user, email="enviando@gmail.com")
+        await user.press("Crear cuenta")
+        done = await user.wait_for(lambda m: "/validate/" in m["text"])
+        link = url_buttons_of(done)["Validar mi correo electrónico"]
+        await asyncio.wait_for(hanging.connected.wait(), 10)
+        bot.process.kill()
+        await bot.process.wait()
 
     smtp = SmtpServer(port=smtp_port)
     await smtp.start()

@@ -5,7 +5,6 @@ restarts, and keeps the link's token only sealed."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import stat
@@ -24,7 +23,7 @@ from bot.mail import Mailer, MailSettings
 from bot.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.settings import async_database_url
 from bot.storage import Account, Database, OutboxEmail, utcnow
-from tests.smtp_server import SmtpServer, unused_port
+from tests.smtp_server import SmtpServer, hanging_server, unused_port
 
 MAIL_FROM = "Programa Niñez Migrante <no-reply@ninez.test>"
 LINK_BASE = "https://ninez.test"
@@ -426,35 +425,17 @@ async def test_worker_retries_when_woken_during_backoff_and_survives_errors(
 async def test_stop_returns_in_time_while_the_server_hangs_and_the_email_stays_pending(
     db: Database, seal: TokenSeal, smtp: SmtpServer, tmp_path: Path
 ) -> None:
-    connected = asyncio.Event()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # Accepts the connection, reads whatever comes, never writes a byte: no SMTP greeting.
-        writers.append(writer)
-        connected.set()
-        with contextlib.suppress(OSError):
-            while await reader.read(1024):
-                pass
-
-    hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    port = hanging.sockets[0].getsockname()[1]
-    outbox = make_outbox(db, smtp_mailer(port, tmp_path), seal, poll_seconds=30)
-    try:
+    async with hanging_server() as hanging:
+        outbox = make_outbox(db, smtp_mailer(hanging.port, tmp_path), seal, poll_seconds=30)
         await outbox.start()
         row_id, token = await queue(db, outbox, await new_account(db))
         outbox.wake()
-        await asyncio.wait_for(connected.wait(), 2)
+        await asyncio.wait_for(hanging.connected.wait(), 2)
 
         loop = asyncio.get_running_loop()
         started = loop.time()
         await outbox.stop(timeout=0.3)
         assert loop.time() - started < 2.0
-    finally:
-        for writer in writers:
-            writer.close()
-        hanging.close()
-        await hanging.wait_closed()
 
     row = await get_row(db, row_id)
     assert row.status == "pending" and row.sealed_token is not None and row.attempts == 0
@@ -470,40 +451,27 @@ async def test_stop_returns_in_time_while_the_server_hangs_and_the_email_stays_p
 async def test_a_long_send_keeps_its_claim_and_a_stopped_one_gives_it_back(
     database_url: str, db: Database, seal: TokenSeal, smtp: SmtpServer, tmp_path: Path
 ) -> None:
-    connected = asyncio.Event()
-    writers: list[asyncio.StreamWriter] = []
-
-    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writers.append(writer)
-        connected.set()
-        with contextlib.suppress(OSError):
-            while await reader.read(1024):
-                pass
-
-    hanging = await asyncio.start_server(never_answer, "127.0.0.1", 0)
-    port = hanging.sockets[0].getsockname()[1]
     lease = timedelta(seconds=0.6)
-    other_db = Database(async_database_url(database_url))
-    slow = make_outbox(db, smtp_mailer(port, tmp_path), seal, poll_seconds=30, claim_lease=lease)
+    other_db = Database(async_database_url(database_url))  # another process's engine
     other = make_outbox(other_db, smtp_mailer(smtp.port, tmp_path), seal, claim_lease=lease)
     try:
-        await slow.start()
-        _row_id, token = await queue(db, slow, await new_account(db))
-        slow.wake()
-        await asyncio.wait_for(connected.wait(), 2)
-        # Several leases long: renewed all along, so the other process never takes it.
-        for _ in range(5):
-            await asyncio.sleep(0.3)
-            assert await other.send_due() == 0
-        await slow.stop(timeout=0.1)
+        async with hanging_server() as hanging:
+            slow = make_outbox(
+                db, smtp_mailer(hanging.port, tmp_path), seal, poll_seconds=30, claim_lease=lease
+            )
+            await slow.start()
+            _row_id, token = await queue(db, slow, await new_account(db))
+            slow.wake()
+            await asyncio.wait_for(hanging.connected.wait(), 2)
+            # Several leases long: renewed all along, so the other process never takes it.
+            for _ in range(5):
+                await asyncio.sleep(0.3)
+                assert await other.send_due() == 0
+            await slow.stop(timeout=0.1)
         assert await other.send_due() == 1
         message = await smtp.wait_for_message()
         assert verification_link(LINK_BASE, token) in plain_body(message)
     finally:
-        for writer in writers:
-            writer.close()
-        hanging.close()
-        await hanging.wait_closed()
         await other_db.dispose()
 
 
