@@ -5,6 +5,8 @@ Runs on SQLite (the embedded default, through aiosqlite) and on PostgreSQL (asyn
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -109,6 +111,10 @@ class ProcessedUpdate(SQLModel, table=True):
     processed_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 
 
+# As long as busy_timeout: how long start-up waits for another process to let go of the file.
+WAL_SWITCH_PATIENCE = 30.0
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
@@ -122,6 +128,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin_immediate)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
@@ -137,8 +144,30 @@ class Database:
 
     async def migrate(self) -> None:
         """Applies the Alembic migrations up to head (see bot/migrations), in one transaction."""
+        if self.is_sqlite:
+            await self._use_wal()
         async with self.engine.begin() as connection:
             await connection.run_sync(upgrade_to_head)
+
+    async def _use_wal(self) -> None:
+        """WAL lets the web pages read while the bot writes. The file keeps the mode, so once at
+        start-up serves every later connection. The switch needs the file to itself for a moment,
+        and SQLite answers "locked" at once instead of waiting (busy_timeout does not apply):
+        when another process is starting at the same moment, try again shortly."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAL_SWITCH_PATIENCE
+        while True:
+            async with self.engine.connect() as connection:
+                # Straight on the driver: the mode cannot change inside a transaction, and
+                # SQLAlchemy would begin one.
+                driver = (await connection.get_raw_connection()).driver_connection
+                try:
+                    await driver.execute("PRAGMA journal_mode=WAL")
+                    return
+                except sqlite3.OperationalError as error:
+                    if "locked" not in str(error) or loop.time() > deadline:
+                        raise
+            await asyncio.sleep(0.05)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -151,12 +180,23 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the web page read while the bot writes; foreign keys are off by default in SQLite.
+    # Foreign keys are off by default in SQLite. (WAL is set once, in Database.migrate.)
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # SQLAlchemy, not the driver, begins transactions (below): see SQLAlchemy's "SQLite
+    # transactions" recipe.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Updates of different chats run concurrently, each transaction on its own connection. A
+    # plain BEGIN reads first and asks for the write lock only at its first write, and SQLite
+    # then fails it at once ("database is locked", busy_timeout or not) if another connection
+    # wrote in between. IMMEDIATE takes the write lock at BEGIN, where busy_timeout makes it wait
+    # its turn instead; transactions here are short and never wait on the network.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Ticket(SQLModel, table=True):

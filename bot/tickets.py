@@ -364,9 +364,8 @@ class Tickets:
         # Held until the session's transaction ends.
         connection = await session.connection()
         if self._db.is_sqlite:
-            # The write lock from the start (the driver would begin only at the INSERT, after
-            # the check): a second caller waits (busy_timeout), then sees the first's ticket.
-            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Every SQLite transaction holds the write lock from its BEGIN (bot.storage): a
+            # second caller already waits there (busy_timeout), then sees the first's ticket.
             return
         statement = text("SELECT pg_advisory_xact_lock(:namespace, :key)").bindparams(
             bindparam("namespace", type_=Integer), bindparam("key", type_=Integer)

@@ -129,6 +129,25 @@ async def test_two_processes_starting_at_once_both_start(database_url: str) -> N
         await second.dispose()
 
 
+async def test_two_processes_creating_a_new_sqlite_file_at_once_both_start(
+    tmp_path: Path,
+) -> None:
+    # The first start on an empty DATA_DIR, twice at once: switching a new file to WAL needs it
+    # alone for a moment, and SQLite refuses at once instead of waiting. A race, so many tries.
+    for attempt in range(25):
+        url = async_database_url(f"sqlite:///{tmp_path}/race-{attempt}.db")
+        first, second = Database(url), Database(url)
+        try:
+            await asyncio.gather(first.migrate(), second.migrate())
+            assert await revision_of(second) == HEAD
+            async with first.engine.connect() as connection:
+                mode = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
+            assert mode == "wal"
+        finally:
+            await first.dispose()
+            await second.dispose()
+
+
 async def test_a_database_made_by_create_all_before_alembic_is_stamped_and_works(
     db: Database,
 ) -> None:

@@ -40,11 +40,9 @@ def upgrade_to_head(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         # Released when the caller's transaction ends, that is once the schema is at head.
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
-    elif connection.dialect.name == "sqlite":
-        # The driver would run DDL outside any transaction: one transaction holding the write
-        # lock from the start makes a migration all-or-nothing and lets a second process wait
-        # (busy_timeout) instead of creating the same tables again.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # On SQLite the transaction began IMMEDIATE (bot.storage), holding the write lock from the
+    # start: the migration is all-or-nothing, and a second process waits (busy_timeout) instead
+    # of creating the same tables again.
     config = alembic_config(connection)
     tables = set(inspect(connection).get_table_names())
     if "alembic_version" not in tables and "account" in tables:
