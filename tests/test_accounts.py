@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import threading
+import time
 from datetime import date, timedelta
 from itertools import count
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
@@ -306,6 +309,36 @@ async def test_password_hashing_uses_argon2id() -> None:
     assert not await passwords.matches("", password)
     # The same password hashed twice gives two different hashes (a random salt each time).
     assert await passwords.hash(password) != hashed
+
+
+async def test_no_more_hashes_at_once_than_allowed() -> None:
+    class CountingHasher(PasswordHasher):
+        # Counts the hashes running at once, in the worker threads where they run.
+        def __init__(self) -> None:
+            super().__init__()
+            self.lock = threading.Lock()
+            self.running = self.most = 0
+
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            try:
+                time.sleep(0.05)
+                return super().hash(password, salt=salt)
+            finally:
+                with self.lock:
+                    self.running -= 1
+
+    hasher = CountingHasher()
+    passwords = PasswordHashing(hasher, parallel=2)
+    hashes = await asyncio.gather(*(passwords.hash(f"clave número {n}") for n in range(6)))
+    assert hasher.most == 2
+    assert all(
+        await asyncio.gather(
+            *(passwords.matches(h, f"clave número {n}") for n, h in enumerate(hashes))
+        )
+    )
 
 
 async def test_the_password_hash_is_what_is_stored(accounts: AccountService, db: Database) -> None:
