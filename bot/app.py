@@ -26,6 +26,7 @@ from bot.i18n import N_, translator
 from bot.mail import Mailer, MailSettings
 from bot.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.persistence import DatabasePersistence
+from bot.processing import PerChatUpdateProcessor
 from bot.registration import Registrations
 from bot.services import Services
 from bot.settings import Settings
@@ -120,6 +121,9 @@ def build_application(
         # Telegram allows ~30 messages a second overall and ~20 a minute per group: a burst of
         # notifications waits its turn instead of failing with 429.
         .rate_limiter(AIORateLimiter(max_retries=3))
+        # One family's slow moment (a hash, a relay queued for the group's rate limit) must not
+        # hold back the others; one family's own updates still go one at a time, in order.
+        .concurrent_updates(PerChatUpdateProcessor(chat_of))
         .persistence(
             DatabasePersistence(
                 {registration.NAME: lambda: registration.saved_conversations(services)}
@@ -165,6 +169,16 @@ def build_application(
         volunteers.remind_unanswered, interval=volunteers.REMIND_EVERY, first=5, name="remind"
     )
     return application
+
+
+def chat_of(update: object) -> int | None:
+    """The chat an update belongs to, for PerChatUpdateProcessor: a Telegram update's chat, or
+    the `chat_id` of the bot's own news (AccountVerified); None serialises the rest together."""
+    if isinstance(update, Update):
+        chat = update.effective_chat or update.effective_user
+        return chat.id if chat is not None else None
+    chat_id = getattr(update, "chat_id", None)
+    return chat_id if isinstance(chat_id, int) else None
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

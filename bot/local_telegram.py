@@ -762,6 +762,9 @@ class LocalBotApi:
         self.on_bot_message: BotMessageHook | None = None
         self.webhook: dict[str, Any] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # Chat id -> seconds: requests about that chat are answered only after this long, as
+        # over a bad connection or for a group at its rate limit.
+        self.slow_chats: dict[int, float] = {}
         self._users: dict[int, LocalUser] = {}
         self._groups: dict[int, LocalGroup] = {}
         self._updates: list[dict[str, Any]] = []
@@ -930,6 +933,7 @@ class LocalBotApi:
         try:
             params = await _read_params(request)
             self.requests.append((method, params))
+            await self._answer_slowly(params)
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise _ApiError("Not Found: method not found", 404)
@@ -950,6 +954,15 @@ class LocalBotApi:
                 status_code=500,
             )
         return JSONResponse({"ok": True, "result": result})
+
+    async def _answer_slowly(self, params: dict[str, Any]) -> None:
+        try:
+            chat_id = int(params.get("chat_id", ""))
+        except (TypeError, ValueError):
+            return
+        delay = self.slow_chats.get(chat_id)
+        if delay:
+            await asyncio.sleep(delay)
 
     # -- helpers for the methods -------------------------------------------------------------
 

@@ -21,6 +21,11 @@ class AccountVerified:
 
     outcome: VerifyOutcome
 
+    @property
+    def chat_id(self) -> int | None:
+        # Processed in turn with the family's own messages (bot.processing).
+        return self.outcome.telegram_chat_id
+
 
 @dataclass(frozen=True)
 class EmailRefused:

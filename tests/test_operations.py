@@ -162,6 +162,76 @@ async def test_a_flood_is_cut_short_politely_and_others_are_still_answered(
     assert len(flooder.bot_messages) < 45
 
 
+# --- 2b. families side by side ----------------------------------------------------------------
+
+
+async def test_a_family_waiting_on_telegram_does_not_hold_back_another(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    slow = telegram.user(user_id=12101)
+    quick = telegram.user(user_id=12102)
+    telegram.slow_chats[slow.id] = 3.0  # a bad connection, or a group at its rate limit
+    await slow.send("/start")
+    async with asyncio.timeout(5):
+        while not any(
+            str(params.get("chat_id")) == str(slow.id) for _, params in telegram.requests
+        ):
+            await asyncio.sleep(0.02)  # the bot is now waiting on Telegram for that chat
+
+    loop = asyncio.get_running_loop()
+    asked = loop.time()
+    welcome = await quick.reply("/start")
+    assert "Niñez Migrante" in welcome["text"]
+    assert loop.time() - asked < 2.0
+    assert not slow.bot_messages  # still on its way
+
+    assert "Niñez Migrante" in (await slow.wait_for(timeout=10))["text"]
+
+
+async def test_answers_typed_ahead_are_taken_in_order(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=12201)
+    # Without waiting for the questions: each answer must still meet its own field.
+    for text in ("/crear_cuenta", "María José", "Pérez", "Rojas", "23-04-2015"):
+        await user.send(text)
+    await user.wait_for(lambda m: "Paso 5 de 9" in m["text"])
+    await settle(user)
+    steps = [text.split("Paso ")[1][:6] for text in texts_of(user) if "Paso " in text]
+    assert steps == ["1 de 9", "2 de 9", "3 de 9", "4 de 9", "5 de 9"], texts_of(user)
+    await answer(user, "Haití", "Paso 6 de 9")
+    await answer(user, "en.orden@gmail.com", "Paso 7 de 9")
+    await answer(user, "en.orden@gmail.com", "Paso 8 de 9")
+    await answer(user, PASSWORD, "Paso 9 de 9")
+    await answer(user, PASSWORD, "no es un robot")
+    review = await press(user, "No soy un robot", "Revise los datos")
+    for line in ("Nombre: María José", "Apellido Paterno: Pérez", "Apellido Materno: Rojas"):
+        assert line in review["text"]
+    assert "23-04-2015" in review["text"]
+
+
+async def test_many_families_registering_at_once_each_get_their_account(
+    running_bot: RunningBot, telegram: LocalBotApi, smtp: SmtpServer
+) -> None:
+    # Their updates run side by side, each transaction on its own connection: on SQLite too,
+    # none may fail with "database is locked", and none may take another's answers.
+    async def register(n: int) -> str:
+        user = telegram.user(user_id=12300 + n)
+        await fill_form(user, email=f"familia.{n}@gmail.com")
+        await user.press("Crear cuenta")
+        done = await user.wait_for(lambda m: "/validate/" in m["text"], timeout=30)
+        return url_buttons_of(done)[LINK_BUTTON]
+
+    links = await asyncio.gather(*(register(n) for n in range(12)))
+    assert len(set(links)) == 12
+    received = {}
+    for _ in range(12):
+        email = await smtp.wait_for_message(timeout=30)
+        received[email["To"]] = plain_body(email)
+    for n, link in enumerate(links):
+        assert link in received[f"familia.{n}@gmail.com"]
+
+
 # --- 3. /reenviar -----------------------------------------------------------------------------
 
 

@@ -1,0 +1,69 @@
+"""Updates of different chats run side by side; the updates of one chat, one at a time, in order.
+
+python-telegram-bot processes updates one by one by default, so one family's slow moment (an
+Argon2id hash, a question waiting for the volunteers' group's rate limit of ~20 messages a
+minute) would hold back every other family. Its `concurrent_updates` runs them all at once,
+which a ConversationHandler cannot bear: two answers of one family could overtake each other.
+This processor sits between the two, which is what the ConversationHandler needs (it keys
+conversations by chat and user, and every update of a conversation comes from its one chat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+from telegram.ext import BaseUpdateProcessor
+
+KeyOf = Callable[[object], Hashable | None]
+
+# Updates accepted at once (running or waiting for their chat's turn): a bound on memory.
+MAX_ACCEPTED = 256
+# Updates whose handlers run at once. Each may hold a database connection for a moment; the
+# pool's default (5 + 10 overflow) must also serve the web pages, the outbox and the jobs.
+MAX_RUNNING = 8
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Serialises updates by `key_of(update)`, usually the chat's id; the updates with no key
+    (None) are serialised with each other. At most `running` handlers run at once."""
+
+    def __init__(
+        self, key_of: KeyOf, *, accepted: int = MAX_ACCEPTED, running: int = MAX_RUNNING
+    ) -> None:
+        super().__init__(max_concurrent_updates=accepted)
+        self._key_of = key_of
+        self._running = asyncio.Semaphore(running)
+        # Per key: its lock and how many updates hold or wait for it, so that the entry of a
+        # chat that went quiet is dropped instead of kept for ever.
+        self._turns: dict[Hashable | None, tuple[asyncio.Lock, int]] = {}
+
+    @property
+    def waiting_chats(self) -> int:
+        """Chats with an update running or waiting (for the benchmark and the tests)."""
+        return len(self._turns)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self._key_of(update)
+        lock, users = self._turns.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._turns[key] = (lock, users + 1)
+        try:
+            # asyncio.Lock wakes its waiters first come, first served, and the Application
+            # hands updates over in the order they arrived: a chat's updates keep their order.
+            async with lock, self._running:
+                await coroutine
+        finally:
+            lock, users = self._turns[key]
+            if users == 1:
+                del self._turns[key]
+            else:
+                self._turns[key] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
