@@ -138,8 +138,14 @@ async def run(config: Config, data_dir: Path) -> dict[str, Any]:
         )
         start_seconds = time.perf_counter() - started
         application = running.application
+        processor = application.update_processor if application else None
+        # "1", or how many chats at once (one update at a time within a chat).
         updates_at_a_time = (
-            application.update_processor.max_concurrent_updates if application else None
+            None
+            if processor is None
+            else str(processor.max_concurrent_updates)
+            if processor.max_concurrent_updates == 1
+            else f"{getattr(processor, 'max_running', processor.max_concurrent_updates)} chats"
         )
         try:
             result = await _drive(api, config, tag, first_user_id, memory)

@@ -97,7 +97,7 @@ def _e2e(results: dict[str, Any]) -> list[str]:
     lines = [
         "",
         f"3. End to end: {r['families']} families, {r['concurrency']} at a time "
-        f"(bot handles {r['bot_updates_at_a_time']} update at a time)",
+        f"(bot handles updates of {r['bot_updates_at_a_time']} at a time)",
         _row("", "rate limiter on", "rate limiter off"),
     ]
 

@@ -93,9 +93,10 @@ class PasswordHashing:
         self, hasher: PasswordHasher | None = None, *, parallel: int | None = None
     ) -> None:
         self._hasher = hasher or PasswordHasher()
-        # Each hash takes a core and 64 MiB for ~0.1 s. Families' updates run side by side, but
-        # more hashes at once than cores would only add memory, not speed: the rest wait here.
-        self._slots = asyncio.Semaphore(parallel or os.cpu_count() or 2)
+        # Each hash keeps a core busy and holds 64 MiB for ~0.1 s. Families' updates run side by
+        # side, but hashes on every core would starve the event loop (every other family's
+        # reply) and only add memory: one core stays free, the other hashes wait here.
+        self._slots = asyncio.Semaphore(parallel or max(1, (os.cpu_count() or 2) - 1))
 
     async def hash(self, password: str) -> str:
         async with self._slots:

@@ -34,6 +34,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     ) -> None:
         super().__init__(max_concurrent_updates=accepted)
         self._key_of = key_of
+        self.max_running = running
         self._running = asyncio.Semaphore(running)
         # Per key: its lock and how many updates hold or wait for it, so that the entry of a
         # chat that went quiet is dropped instead of kept for ever.
