@@ -961,8 +961,13 @@ class LocalBotApi:
         except (TypeError, ValueError):
             return
         delay = self.slow_chats.get(chat_id)
-        if delay:
-            await asyncio.sleep(delay)
+        if not delay:
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + delay
+        # Cut short when the server closes, like long polls, so a stop never waits for it.
+        while not self._closing and loop.time() < until:
+            await self._pulse.wait(until - loop.time())
 
     # -- helpers for the methods -------------------------------------------------------------
 

@@ -11,6 +11,7 @@ conversations by chat and user, and every update of a conversation comes from it
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any
 
@@ -39,24 +40,41 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # Per key: its lock and how many updates hold or wait for it, so that the entry of a
         # chat that went quiet is dropped instead of kept for ever.
         self._turns: dict[Hashable | None, tuple[asyncio.Lock, int]] = {}
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     @property
     def waiting_chats(self) -> int:
         """Chats with an update running or waiting (for the benchmark and the tests)."""
         return len(self._turns)
 
+    def cancel_in_flight(self) -> int:
+        """Cancels every update running or waiting for its turn; returns how many. For a stop
+        that cannot wait any longer (a family's reply stuck behind a rate limit)."""
+        tasks = [task for task in self._in_flight if not task.done()]
+        for task in tasks:
+            task.cancel()
+        return len(tasks)
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
         key = self._key_of(update)
         lock, users = self._turns.get(key, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
         self._turns[key] = (lock, users + 1)
+        started = False
         try:
             # asyncio.Lock wakes its waiters first come, first served, and the Application
             # hands updates over in the order they arrived: a chat's updates keep their order.
             async with lock, self._running:
+                started = True
                 await coroutine
         finally:
+            if not started and inspect.iscoroutine(coroutine):
+                coroutine.close()  # cancelled while waiting: it will never run
+            self._in_flight.discard(task)  # type: ignore[arg-type]
             lock, users = self._turns[key]
             if users == 1:
                 del self._turns[key]

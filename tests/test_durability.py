@@ -72,6 +72,37 @@ async def test_sigterm_stops_within_ten_seconds(start_process, environment) -> N
     assert "Traceback" not in bot.seen
 
 
+async def test_sigterm_stops_within_ten_seconds_even_with_a_reply_stuck_on_telegram(
+    start_process, environment, telegram: LocalBotApi
+) -> None:
+    bot = await start_process(environment())
+    await bot.read_until("bot running")
+    user = telegram.user(user_id=8150)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    telegram.slow_chats[user.id] = 60.0  # the bot's reply hangs, as over a dead connection
+    before = len(telegram.requests)
+    await user.send("Jean Marc")
+    async with asyncio.timeout(10):
+        # The bot has saved the answer and is stuck sending the next question.
+        while not any(
+            str(params.get("chat_id")) == str(user.id) for _, params in telegram.requests[before:]
+        ):
+            await asyncio.sleep(0.02)
+    started = time.monotonic()
+    assert await bot.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - started < 10
+    assert "Traceback" not in bot.seen
+
+    # The answer was saved before the reply was tried: after the restart it is still there.
+    del telegram.slow_chats[user.id]
+    bot = await start_process(environment())
+    await bot.read_until("bot running")
+    await user.send("Toussaint")
+    await user.wait_for(lambda m: "Paso 3 de 9" in m["text"])
+    assert not any("Paso 2 de 9" in m["text"] for m in user.bot_messages)
+    assert await bot.stop() == 0
+
+
 async def test_an_email_waiting_when_the_bot_crashed_is_sent_after_the_restart(
     start_process, environment, telegram: LocalBotApi
 ) -> None:
