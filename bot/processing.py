@@ -56,10 +56,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return len(tasks)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = self._key_of(update)
         task = asyncio.current_task()
         if task is not None:
             self._in_flight.add(task)
-        key = self._key_of(update)
         lock, users = self._turns.get(key, (None, 0))
         if lock is None:
             lock = asyncio.Lock()
@@ -74,7 +74,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         finally:
             if not started and inspect.iscoroutine(coroutine):
                 coroutine.close()  # cancelled while waiting: it will never run
-            self._in_flight.discard(task)  # type: ignore[arg-type]
+            if task is not None:
+                self._in_flight.discard(task)
             lock, users = self._turns[key]
             if users == 1:
                 del self._turns[key]

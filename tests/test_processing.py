@@ -4,6 +4,7 @@ side, and at most `running` handlers at once."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from dataclasses import dataclass
 
 from bot.processing import PerChatUpdateProcessor
@@ -97,3 +98,30 @@ async def test_a_failing_update_does_not_block_its_chat() -> None:
     assert isinstance(results[0], RuntimeError)
     assert recorder.events == ["start next", "end next"]
     assert processor.waiting_chats == 0
+
+
+async def test_a_stop_that_cannot_wait_cancels_what_runs_and_what_waits() -> None:
+    processor = PerChatUpdateProcessor(key_of)
+    stuck = asyncio.Event()
+    ran: list[str] = []
+
+    async def hang() -> None:
+        stuck.set()
+        await asyncio.sleep(3600)
+
+    async def never() -> None:
+        ran.append("never")
+
+    behind = never()
+    tasks = [
+        asyncio.create_task(processor.process_update(Note(1, "stuck"), hang())),
+        asyncio.create_task(processor.process_update(Note(1, "behind"), behind)),
+    ]
+    await stuck.wait()
+    assert processor.cancel_in_flight() == 2
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(result, asyncio.CancelledError) for result in results)
+    assert ran == []  # the one waiting its turn never started, and is closed, not left pending
+    assert inspect.getcoroutinestate(behind) == inspect.CORO_CLOSED
+    assert processor.waiting_chats == 0
+    assert processor.cancel_in_flight() == 0
