@@ -63,6 +63,17 @@ class BotProcess:
         return await asyncio.wait_for(self.process.wait(), timeout=10)
 
 
+def _die_with_the_tests() -> None:
+    # A test run killed outright (Ctrl-C twice, a CI timeout) skips the fixture's kill below;
+    # a bot left running would keep working on the shared PostgreSQL database under the next
+    # run. Linux sends SIGKILL to the child when its parent dies.
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 @pytest.fixture
 async def start_process(tmp_path: Path) -> AsyncIterator:
     """`await start_process(environment)` → a BotProcess; every one is killed at the end."""
@@ -78,6 +89,7 @@ async def start_process(tmp_path: Path) -> AsyncIterator:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=_die_with_the_tests,
         )
         started.append(BotProcess(process))
         return started[-1]
