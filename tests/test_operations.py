@@ -232,6 +232,29 @@ async def test_many_families_registering_at_once_each_get_their_account(
         assert link in received[f"familia.{n}@gmail.com"]
 
 
+async def test_two_families_creating_one_address_at_the_same_moment_get_one_account(
+    running_bot: RunningBot, telegram: LocalBotApi, smtp: SmtpServer
+) -> None:
+    first, second = telegram.user(user_id=12401), telegram.user(user_id=12402)
+    # Neither address has an account yet when each family gives it.
+    await asyncio.gather(
+        fill_form(first, email="una.sola@gmail.com"), fill_form(second, email="una.sola@gmail.com")
+    )
+    await asyncio.gather(first.press("Crear cuenta"), second.press("Crear cuenta"))
+
+    def outcome(message: dict) -> bool:
+        return "/validate/" in message["text"] or "ya tiene una cuenta" in message["text"]
+
+    answers = await asyncio.gather(first.wait_for(outcome), second.wait_for(outcome))
+    linked = [m for m in answers if "/validate/" in m["text"]]
+    refused = [m for m in answers if "ya tiene una cuenta" in m["text"]]
+    assert len(linked) == 1 and len(refused) == 1, [m["text"] for m in answers]
+    assert "Escriba otro correo electrónico" in refused[0]["text"]
+    await smtp.wait_for_message()
+    await asyncio.sleep(0.5)
+    assert len(smtp.messages) == 1
+
+
 # --- 3. /reenviar -----------------------------------------------------------------------------
 
 
