@@ -762,9 +762,12 @@ class LocalBotApi:
         self.on_bot_message: BotMessageHook | None = None
         self.webhook: dict[str, Any] = {}
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        # Chat id -> seconds: requests about that chat are answered only after this long, as
-        # over a bad connection or for a group at its rate limit.
+        # Chat id -> seconds: requests about that chat are carried out only after this long,
+        # as over a bad connection or for a group at its rate limit.
         self.slow_chats: dict[int, float] = {}
+        # Chat id -> seconds: requests about that chat are carried out at once, but the answer
+        # reaches the bot only after this long (the way back is slow).
+        self.late_chats: dict[int, float] = {}
         self._users: dict[int, LocalUser] = {}
         self._groups: dict[int, LocalGroup] = {}
         self._updates: list[dict[str, Any]] = []
@@ -933,11 +936,12 @@ class LocalBotApi:
         try:
             params = await _read_params(request)
             self.requests.append((method, params))
-            await self._answer_slowly(params)
+            await self._wait_for_chat(params, self.slow_chats)
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise _ApiError("Not Found: method not found", 404)
             result = await handler(params)
+            await self._wait_for_chat(params, self.late_chats)
         except _ApiError as error:
             body: dict[str, Any] = {
                 "ok": False,
@@ -955,12 +959,12 @@ class LocalBotApi:
             )
         return JSONResponse({"ok": True, "result": result})
 
-    async def _answer_slowly(self, params: dict[str, Any]) -> None:
+    async def _wait_for_chat(self, params: dict[str, Any], delays: dict[int, float]) -> None:
         try:
             chat_id = int(params.get("chat_id", ""))
         except (TypeError, ValueError):
             return
-        delay = self.slow_chats.get(chat_id)
+        delay = delays.get(chat_id)
         if not delay:
             return
         loop = asyncio.get_running_loop()

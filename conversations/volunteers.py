@@ -7,6 +7,7 @@ where the family stands, never passwords, tokens or links.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
@@ -35,6 +36,9 @@ CLOSE = "ticket:close"
 HELPED = "ticket:helped"
 MEMBER_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 REMIND_EVERY = timedelta(minutes=5)
+# Seconds a volunteer's reply to a message of the bot waits for that message's ticket to be
+# recorded (see _ticket_of); a reply to any other message of the bot then gives up quietly.
+RELAY_RECORD_PATIENCE = 2.0
 
 # What volunteers see for the group's own texts: the group's language is Spanish.
 _group = translator("es")
@@ -191,6 +195,10 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await message.reply_text(_group("La consulta #{n} ya está cerrada.", n=ticket.id))
         return
     _ = translator(ticket.locale)
+    # Kept in the inbox before the family can see it: the family's own updates run alongside
+    # this one, and a /bandeja sent on reading the answer must find it there. An answer that
+    # cannot be delivered stays in the inbox, for when the family comes back.
+    await found.tickets.record_answer(ticket.id, message.text or message.caption or "📎")
     try:
         await _deliver(context, ticket, message, _)
     except (Forbidden, BadRequest) as error:
@@ -198,8 +206,6 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await message.reply_text(
             _group("No se pudo entregar la respuesta: la familia bloqueó el bot o borró el chat.")
         )
-        return
-    await found.tickets.record_answer(ticket.id, message.text or message.caption or "📎")
 
 
 async def _deliver(
@@ -227,9 +233,19 @@ async def _ticket_of(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Ti
     if message.is_topic_message and message.message_thread_id:
         return await tickets.by_topic(message.message_thread_id)
     replied = message.reply_to_message
-    if replied is not None:
-        return await tickets.by_group_message(message.chat_id, replied.message_id)
-    return None
+    if replied is None:
+        return None
+    ticket = await tickets.by_group_message(message.chat_id, replied.message_id)
+    from_bot = replied.from_user is not None and replied.from_user.id == context.bot.id
+    waited = 0.0
+    while ticket is None and from_bot and waited < RELAY_RECORD_PATIENCE:
+        # The bot records which ticket a message it posted belongs to just after posting it,
+        # in the family's update, which runs alongside this one: a volunteer quick to reply
+        # can be a moment ahead of that record.
+        await asyncio.sleep(0.1)
+        waited += 0.1
+        ticket = await tickets.by_group_message(message.chat_id, replied.message_id)
+    return ticket
 
 
 async def _ticket_commanded(

@@ -78,6 +78,40 @@ async def test_a_question_and_its_answer_travel_through_a_forum_topic(
     assert len(group.bot_messages) == before
 
 
+async def test_a_volunteer_quicker_than_the_bots_own_record_still_reaches_the_family(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    group, volunteer = in_group(telegram, forum=False)
+    family = telegram.user(user_id=7310, first_name="Mireille")
+    await family.reply("/voluntario")
+    await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    # The question shows in the group at once, but the bot hears so only a second later, and
+    # only then records which ticket it belongs to; the volunteer answers meanwhile.
+    telegram.late_chats[group.id] = 1.0
+    await family.send("¿Dónde se pide la residencia?")
+    question = await group.wait_for(lambda m: m.get("text") == "¿Dónde se pide la residencia?")
+    await volunteer.send_in(group, "En el portal, con la cuenta validada.", reply_to=question)
+    answer = await family.wait_for(lambda m: "En el portal" in (m.get("text") or ""))
+    assert "Equipo de voluntarios de Niñez Migrante" in answer["text"]
+
+
+async def test_an_answer_is_in_the_inbox_as_soon_as_the_family_can_read_it(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    group, volunteer = in_group(telegram, forum=True)
+    family = telegram.user(user_id=7311, first_name="Wilner")
+    await family.reply("/voluntario")
+    header = await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    # The answer reaches the family at once; the bot hears that it did a second later.
+    telegram.late_chats[family.id] = 1.0
+    await volunteer.send_in(
+        group, "Traiga el certificado de nacimiento.", thread_id=header["message_thread_id"]
+    )
+    await family.wait_for(lambda m: "certificado de nacimiento" in (m.get("text") or ""))
+    kept = await family.reply("/bandeja")
+    assert "Traiga el certificado de nacimiento." in kept["text"]
+
+
 async def test_a_plain_group_answers_by_replying_and_the_mapping_survives_a_restart(
     bot: BotUnderTest, telegram: LocalBotApi, make_settings
 ) -> None:
