@@ -384,27 +384,34 @@ class Outbox:
         # A third of the lease: one slow or failed renewal still leaves time for the next.
         while True:
             await asyncio.sleep(self._lease.total_seconds() / 3)
-            renewed_until = utcnow() + self._lease
             try:
-                async with self._db.session() as session:
-                    result = await session.exec(
-                        update(OutboxEmail)
-                        .where(col(OutboxEmail.id) == row.id)
-                        .where(col(OutboxEmail.status) == PENDING)
-                        .where(col(OutboxEmail.next_attempt_at) == row.lease_until)
-                        .values(next_attempt_at=renewed_until)
-                    )
-                    await session.commit()
+                held = await self._move_lease(row, utcnow() + self._lease)
             except Exception as error:
                 # The lease still runs a while; the next renewal may get through.
                 log.warning("Could not renew the claim on e-mail %s: %s", row.id, error)
                 continue
-            if result.rowcount != 1:
+            if not held:
                 # Another process took it after our lease ran out: it may arrive twice, which
                 # beats never; nothing more to hold.
                 log.warning("Lost the claim on e-mail %s while sending it", row.id)
                 return
-            row.lease_until = renewed_until
+
+    async def _move_lease(self, row: _Claimed, until: datetime) -> bool:
+        """Moves the end of this process's claim on the row to `until`; False when the claim
+        is no longer this process's (the row changed since)."""
+        async with self._db.session() as session:
+            result = await session.exec(
+                update(OutboxEmail)
+                .where(col(OutboxEmail.id) == row.id)
+                .where(col(OutboxEmail.status) == PENDING)
+                .where(col(OutboxEmail.next_attempt_at) == row.lease_until)
+                .values(next_attempt_at=until)
+            )
+            await session.commit()
+        if result.rowcount != 1:
+            return False
+        row.lease_until = until
+        return True
 
     async def _mark_sent(self, row: _Claimed) -> None:
         # If this write fails (database gone) the row stays claimed and is sent again after the
@@ -469,15 +476,7 @@ class Outbox:
     async def _release(self, row: _Claimed) -> None:
         try:
             async with asyncio.timeout(RELEASE_TIMEOUT):
-                async with self._db.session() as session:
-                    await session.exec(
-                        update(OutboxEmail)
-                        .where(col(OutboxEmail.id) == row.id)
-                        .where(col(OutboxEmail.status) == PENDING)
-                        .where(col(OutboxEmail.next_attempt_at) == row.lease_until)
-                        .values(next_attempt_at=utcnow())
-                    )
-                    await session.commit()
+                await self._move_lease(row, utcnow())
         except Exception as error:
             # It stays claimed and is sent when the lease runs out: later, not lost.
             log.info("E-mail %s stays claimed until its lease ends: %s", row.id, error)

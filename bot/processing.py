@@ -44,7 +44,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     @property
     def waiting_chats(self) -> int:
-        """Chats with an update running or waiting (for the benchmark and the tests)."""
+        """Chats with an update running or waiting; none are kept once they are quiet."""
         return len(self._turns)
 
     def cancel_in_flight(self) -> int:

@@ -14,7 +14,7 @@ from bot.local_telegram import LocalBotApi
 from bot.outbox import CLAIM_LEASE
 from tests.bot_process import bot_environment
 from tests.smtp_server import SmtpServer, hanging_server, unused_port
-from tests.test_registration_flow import answer, fill_form, press, url_buttons_of
+from tests.test_registration_flow import answer, create_account, press
 
 
 @pytest.fixture
@@ -116,10 +116,7 @@ async def test_an_email_waiting_when_the_bot_crashed_is_sent_after_the_restart(
     bot = await start_process(settings)
     await bot.read_until("bot running")
     user = telegram.user(user_id=8201)
-    await fill_form(user, email="espera@gmail.com")
-    await user.press("Crear cuenta")
-    done = await user.wait_for(lambda m: "/validate/" in m["text"])
-    link = url_buttons_of(done)["Validar mi correo electrónico"]
+    _, link = await create_account(user, "espera@gmail.com")
 
     bot.process.kill()
     await bot.process.wait()
@@ -151,10 +148,7 @@ async def test_an_email_the_bot_was_sending_when_it_crashed_is_sent_after_the_re
         bot = await start_process(settings)
         await bot.read_until("bot running")
         user = telegram.user(user_id=8202)
-        await fill_form(user, email="enviando@gmail.com")
-        await user.press("Crear cuenta")
-        done = await user.wait_for(lambda m: "/validate/" in m["text"])
-        link = url_buttons_of(done)["Validar mi correo electrónico"]
+        _, link = await create_account(user, "enviando@gmail.com")
         await asyncio.wait_for(hanging.connected.wait(), 10)
         bot.process.kill()
         await bot.process.wait()

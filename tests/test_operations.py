@@ -23,15 +23,16 @@ from bot.storage import OutboxEmail, RegistrationDraft, utcnow
 from tests.conftest import BotUnderTest
 from tests.smtp_server import SmtpServer, unused_port
 from tests.test_registration_flow import (
-    PASSWORD,
+    LINK_BUTTON,
     answer,
     buttons_of,
+    create_account,
     fill_form,
+    finish_form,
     press,
     url_buttons_of,
 )
 
-LINK_BUTTON = "Validar mi correo electrónico"
 # Retries fast enough that a test sees several of them in a second or two.
 FAST_RETRY = {"outbox_retry_base_seconds": 0.1, "outbox_retry_cap_seconds": 0.5}
 
@@ -63,16 +64,6 @@ async def outbox_rows(running: RunningBot) -> list[OutboxEmail]:
     async with running.services.database.session() as session:
         found = await session.exec(select(OutboxEmail).order_by(col(OutboxEmail.id)))
         return list(found.all())
-
-
-async def create_account(user: LocalUser, email: str) -> tuple[dict, str]:
-    """Fills the form, presses «Crear cuenta»; returns the link message and the link."""
-    await fill_form(user, email=email)
-    await user.press("Crear cuenta")
-    done = await user.wait_for(lambda m: "/validate/" in m["text"])
-    link = url_buttons_of(done)[LINK_BUTTON]
-    assert link in done["text"]
-    return done, link
 
 
 def plain_body(email: EmailMessage) -> str:
@@ -130,12 +121,7 @@ async def test_a_redelivered_answer_is_not_taken_as_the_next_one(
     await answer(user, "Pérez", "Paso 3 de 9")
     await press(user, "No tiene segundo apellido", "Paso 4 de 9")
     await answer(user, "23-04-2015", "Paso 5 de 9")
-    await press(user, "Haití", "Paso 6 de 9")
-    await answer(user, "redelivery@gmail.com", "Paso 7 de 9")
-    await answer(user, "redelivery@gmail.com", "Paso 8 de 9")
-    await answer(user, PASSWORD, "Paso 9 de 9")
-    await answer(user, PASSWORD, "no es un robot")
-    review = await press(user, "No soy un robot", "Revise los datos")
+    review = await finish_form(user, "redelivery@gmail.com")
     assert "Nombre: María José" in review["text"]
     assert "Apellido Paterno: Pérez" in review["text"]
 
@@ -199,12 +185,7 @@ async def test_answers_typed_ahead_are_taken_in_order(
     await settle(user)
     steps = [text.split("Paso ")[1][:6] for text in texts_of(user) if "Paso " in text]
     assert steps == ["1 de 9", "2 de 9", "3 de 9", "4 de 9", "5 de 9"], texts_of(user)
-    await answer(user, "Haití", "Paso 6 de 9")
-    await answer(user, "en.orden@gmail.com", "Paso 7 de 9")
-    await answer(user, "en.orden@gmail.com", "Paso 8 de 9")
-    await answer(user, PASSWORD, "Paso 9 de 9")
-    await answer(user, PASSWORD, "no es un robot")
-    review = await press(user, "No soy un robot", "Revise los datos")
+    review = await finish_form(user, "en.orden@gmail.com")
     for line in ("Nombre: María José", "Apellido Paterno: Pérez", "Apellido Materno: Rojas"):
         assert line in review["text"]
     assert "23-04-2015" in review["text"]
@@ -217,10 +198,8 @@ async def test_many_families_registering_at_once_each_get_their_account(
     # none may fail with "database is locked", and none may take another's answers.
     async def register(n: int) -> str:
         user = telegram.user(user_id=12300 + n)
-        await fill_form(user, email=f"familia.{n}@gmail.com")
-        await user.press("Crear cuenta")
-        done = await user.wait_for(lambda m: "/validate/" in m["text"], timeout=30)
-        return url_buttons_of(done)[LINK_BUTTON]
+        _, link = await create_account(user, f"familia.{n}@gmail.com", link_within=30)
+        return link
 
     links = await asyncio.gather(*(register(n) for n in range(12)))
     assert len(set(links)) == 12

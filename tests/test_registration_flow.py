@@ -20,6 +20,9 @@ def buttons_of(message: dict) -> list[str]:
     return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
 
 
+LINK_BUTTON = "Validar mi correo electrónico"
+
+
 def url_buttons_of(message: dict) -> dict[str, str]:
     markup = message.get("reply_markup") or {}
     return {
@@ -43,6 +46,18 @@ async def press(user: LocalUser, label: str, expect: str) -> dict:
     return message
 
 
+async def create_account(
+    user: LocalUser, email: str, *, link_within: float = 10.0
+) -> tuple[dict, str]:
+    """Fills the form, presses «Crear cuenta»; returns the link message and the link."""
+    await fill_form(user, email=email)
+    await user.press("Crear cuenta")
+    done = await user.wait_for(lambda m: "/validate/" in m["text"], timeout=link_within)
+    link = url_buttons_of(done)[LINK_BUTTON]
+    assert link in done["text"]
+    return done, link
+
+
 async def fill_form(user: LocalUser, email: str = "familia.perez@gmail.com") -> dict:
     """Answers every question with good data; returns the summary message."""
     await answer(user, "/crear_cuenta", "Paso 1 de 9")
@@ -50,6 +65,11 @@ async def fill_form(user: LocalUser, email: str = "familia.perez@gmail.com") -> 
     await answer(user, "Pérez", "Paso 3 de 9")
     await press(user, "No tiene segundo apellido", "Paso 4 de 9")
     await answer(user, "23-04-2015", "Paso 5 de 9")
+    return await finish_form(user, email)
+
+
+async def finish_form(user: LocalUser, email: str) -> dict:
+    """From the country (step 5) on, with good data; returns the summary message."""
     await press(user, "Haití", "Paso 6 de 9")
     await answer(user, email, "Paso 7 de 9")
     await answer(user, email.upper(), "Paso 8 de 9")

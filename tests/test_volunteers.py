@@ -19,6 +19,12 @@ def in_group(telegram: LocalBotApi, *, forum: bool) -> tuple[LocalGroup, LocalUs
     return group, telegram.user(user_id=VOLUNTEER, first_name="Camila")
 
 
+async def open_ticket(family: LocalUser, group: LocalGroup, number: int = 1) -> dict:
+    """/voluntario; returns the header of ticket `number` in the volunteers' group."""
+    await family.reply("/voluntario")
+    return await group.wait_for(lambda m: f"Consulta #{number}" in (m.get("text") or ""))
+
+
 @pytest.fixture
 async def bot(bot_runner: BotUnderTest, make_settings) -> BotUnderTest:
     await bot_runner.start(make_settings(volunteers_chat_id=GROUP))
@@ -83,8 +89,7 @@ async def test_a_volunteer_quicker_than_the_bots_own_record_still_reaches_the_fa
 ) -> None:
     group, volunteer = in_group(telegram, forum=False)
     family = telegram.user(user_id=7310, first_name="Mireille")
-    await family.reply("/voluntario")
-    await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    await open_ticket(family, group)
     # The question shows in the group at once, but the bot hears so only a second later, and
     # only then records which ticket it belongs to; the volunteer answers meanwhile.
     telegram.late_chats[group.id] = 1.0
@@ -100,8 +105,7 @@ async def test_an_answer_is_in_the_inbox_as_soon_as_the_family_can_read_it(
 ) -> None:
     group, volunteer = in_group(telegram, forum=True)
     family = telegram.user(user_id=7311, first_name="Wilner")
-    await family.reply("/voluntario")
-    header = await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    header = await open_ticket(family, group)
     # The answer reaches the family at once; the bot hears that it did a second later.
     telegram.late_chats[family.id] = 1.0
     await volunteer.send_in(
@@ -117,8 +121,7 @@ async def test_a_plain_group_answers_by_replying_and_the_mapping_survives_a_rest
 ) -> None:
     group, volunteer = in_group(telegram, forum=False)
     family = telegram.user(user_id=7302, first_name="Jean")
-    await family.reply("/voluntario")
-    header = await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    header = await open_ticket(family, group)
     assert "Respondan a este mensaje" in header["text"]
     await family.send("No me llega el correo")
     question = await group.wait_for(lambda m: m.get("text") == "No me llega el correo")
@@ -156,8 +159,7 @@ async def test_statistics_count_what_happened(bot: BotUnderTest, telegram: Local
     group, volunteer = in_group(telegram, forum=True)
     family = telegram.user(user_id=7305, first_name="Ana")
     await answer(family, "/crear_cuenta", "Paso 1 de 9")
-    await family.reply("/voluntario")
-    header = await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    header = await open_ticket(family, group)
     assert "paso 1 de 9" in header["text"]
     await family.send("Tengo una duda")
     await group.wait_for(lambda m: m.get("text") == "Tengo una duda")
@@ -195,8 +197,7 @@ async def test_a_ticket_in_the_middle_of_a_registration_loses_nothing(
 async def test_blocked_sender_and_reminder(bot: BotUnderTest, telegram: LocalBotApi) -> None:
     group, volunteer = in_group(telegram, forum=True)
     family = telegram.user(user_id=7307, first_name="Nadia")
-    await family.reply("/voluntario")
-    header = await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    header = await open_ticket(family, group)
     thread = header["message_thread_id"]
 
     assert bot.running is not None and bot.running.application is not None
