@@ -7,6 +7,7 @@ import enum
 import hashlib
 import os
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.links import verification_link
 from bot.outbox import Outbox
 from bot.storage import Account, Database, VerificationToken, utcnow
+from bot.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 # 32 bytes = 256 bits from the OS's CSPRNG; URL-safe base64 gives a 43-character token.
 TOKEN_BYTES = 32
@@ -112,6 +114,40 @@ class PasswordHashing:
         async with self._slots:
             return await asyncio.to_thread(check)
 
+    async def found_in(self, text: str, password_hashes: Iterable[str]) -> bool:
+        """Whether `text`, or a word of it, is the password of one of these hashes. For a
+        message about to reach other people: a family may type its password where it should
+        not. Each check costs a hash, so only a few likely words are tried."""
+        hashes = list(dict.fromkeys(password_hashes))[:MAX_HASHES_CHECKED]
+        for candidate in password_candidates(text):
+            for password_hash in hashes:
+                if await self.matches(password_hash, candidate):
+                    return True
+        return False
+
+
+# A family's hashes (its draft's and its newest accounts') and the words of one message tried
+# against them: at ~0.1 s a check, a question to the volunteers waits a second at the most.
+MAX_HASHES_CHECKED = 3
+MAX_WORDS_CHECKED = 4
+
+
+def password_candidates(text: str) -> list[str]:
+    """The whole text, then its longest words that could be a password (8 characters or more,
+    as the portal asks), without repeats."""
+    # Passwords keep their spaces (bot.validation), so the text as typed comes first.
+    words = sorted(
+        {word.strip(".,;:!?¡¿\"'()«»") for word in text.split()},
+        key=lambda word: (-len(word), word),
+    )
+    found: list[str] = []
+    for candidate in (text, text.strip(), *words):
+        if len(found) > MAX_WORDS_CHECKED:
+            break
+        if MIN_PASSWORD_LENGTH <= len(candidate) <= MAX_PASSWORD_LENGTH and candidate not in found:
+            found.append(candidate)
+    return found
+
 
 class AccountService:
     def __init__(
@@ -153,6 +189,17 @@ class AccountService:
                 .order_by(col(Account.verified_at).is_(None), col(Account.id).desc())
             )
             return found.first()
+
+    async def password_hashes(self, telegram_user_id: int) -> list[str]:
+        """The password hashes of the family's accounts, newest first."""
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(Account.password_hash)
+                .where(Account.telegram_user_id == telegram_user_id)
+                .order_by(col(Account.id).desc())
+                .limit(MAX_HASHES_CHECKED)
+            )
+            return list(found.all())
 
     async def create(self, new: NewAccount) -> CreatedAccount:
         """Creates the account, its first link and that link's e-mail, in one transaction."""

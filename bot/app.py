@@ -36,7 +36,7 @@ from bot.storage import Database
 from bot.tickets import Tickets
 from bot.updates import UpdateLedger
 from bot.web import WebServer, build_web_app
-from conversations import faq, guards, menu, notices, registration, resend, volunteers
+from conversations import faq, guards, menu, notices, registration, resend, trust, volunteers
 from conversations.common import SERVICES_KEY, locale_of
 
 logger = logging.getLogger(__name__)
@@ -151,22 +151,27 @@ def build_application(
         warnings.simplefilter("ignore", PTBUserWarning)
         conversation = registration.build()
 
-    # Order matters. Group -2 first: the guards see every update before anything else and may
-    # stop it (a flood, a redelivered update). Group -1: the volunteers' group, and what may
-    # interrupt a family's registration without ending it: a ticket (while one is open every
-    # message goes to it) and a frequent question; each stops the update it handled. Then, in
-    # group 0, the registration, so that while
-    # a family is in it every message reaches it (its fallbacks answer what does not fit); then
-    # the commands and notices outside it; and last the hint for a message nothing awaited.
-    application.add_handler(guards.handler(), group=-2)
-    application.add_handlers(volunteers.volunteer_handlers(), group=-1)
-    application.add_handlers(volunteers.family_handlers(), group=-1)
-    application.add_handlers(faq.handlers(), group=-1)
-    application.add_handler(conversation)
-    application.add_handlers(resend.handlers())
-    application.add_handlers(notices.handlers())
-    application.add_handlers(menu.handlers())
-    application.add_handler(menu.catch_all())
+    # Order matters. Group -3 first: only a family's private chat and the volunteers' group
+    # get past it; edits stop there too. Group -2: the guards may stop an update (a flood, a
+    # redelivered update). Group -1: the volunteers' group, and what may interrupt a family's
+    # registration without ending it: a ticket (while one is open every message goes to it), a
+    # frequent question, the inbox; each stops the update it handled. Then, in group 0, the
+    # registration, so that while a family is in it every message reaches it (its fallbacks
+    # answer what does not fit); then the commands and notices outside it; and last the hint
+    # for a message nothing awaited, and the answer to a button nothing took.
+    group = services.settings.volunteers_chat_id
+    trusted = trust.handler(volunteers.COMMANDS, volunteers.GROUP_BUTTONS)
+    application.add_handler(trusted, group=-3)  # who may be heard at all
+    application.add_handler(guards.handler(), group=-2)  # flood, redelivery, expired drafts
+    application.add_handlers(volunteers.volunteer_handlers(group), group=-1)  # their group only
+    application.add_handlers(volunteers.family_handlers(), group=-1)  # an open ticket first
+    application.add_handlers(faq.handlers(), group=-1)  # questions, mid-registration too
+    application.add_handlers(menu.anytime_handlers(), group=-1)  # the inbox, likewise
+    application.add_handler(conversation)  # the form: every message while it runs
+    application.add_handlers(resend.handlers())  # /reenviar
+    application.add_handlers(notices.handlers())  # the link opened, an e-mail refused
+    application.add_handlers(menu.handlers())  # /start, /ayuda, /cancelar with nothing to cancel
+    application.add_handlers(menu.catch_all())  # what nothing else answered
     application.add_error_handler(_on_error)
 
     assert application.job_queue is not None

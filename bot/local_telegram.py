@@ -96,6 +96,13 @@ _FULL_INFO = {
 }
 
 BotMessageHook = Callable[[int, dict[str, Any]], None]
+# Who Telegram says wrote a message sent on behalf of a group (an anonymous admin).
+_GROUP_ANONYMOUS_BOT = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
 
 
 class _ApiError(Exception):
@@ -419,6 +426,7 @@ class LocalGroup(_LocalChat):
         self.members: dict[int, str] = {}  # user id -> "member" | "administrator" | "creator"
         self.topics: dict[int, dict[str, Any]] = {}  # message_thread_id -> {"name", "closed"}
         self.rate_limit_per_minute: int | None = None  # Telegram's ~20/min, off by default
+        self.left_by_bot = False  # the bot called leaveChat here
         self._bot_post_times: list[float] = []
 
     @property
@@ -439,6 +447,37 @@ class LocalGroup(_LocalChat):
     def status_of(self, user_id: int) -> str:
         default = "administrator" if user_id == self.api.bot_id else "left"
         return self.members.get(user_id, default)
+
+    @property
+    def bot_is_in(self) -> bool:
+        return self.status_of(self.api.bot_id) in _MEMBER_STATUSES
+
+    def add_bot(self, by: LocalUser, status: str = "member") -> None:
+        """Someone adds the bot to this group: the bot hears of it as Telegram tells it."""
+        self._change_bot_status(by, status)
+
+    def remove_bot(self, by: LocalUser) -> None:
+        """Someone removes the bot from this group."""
+        self._change_bot_status(by, "kicked")
+
+    def _change_bot_status(self, by: LocalUser, status: str) -> None:
+        old = self.status_of(self.api.bot_id)
+        self.members[self.api.bot_id] = status
+        self.mark()
+        self.api._enqueue(
+            {
+                "my_chat_member": {
+                    "chat": self.chat_dict,
+                    "from": by.user_dict,
+                    "date": _now(),
+                    "old_chat_member": self.api._member(self.api.bot_id, old),
+                    "new_chat_member": {
+                        **self.api._member(self.api.bot_id, status),
+                        **({"until_date": 0} if status == "kicked" else {}),
+                    },
+                }
+            }
+        )
 
     def _placement(
         self, target: dict[str, Any] | None, thread_id: int | None, missing: Callable[[], Exception]
@@ -484,6 +523,7 @@ class LocalUser(_LocalChat):
         self.language_code = language_code
         self.callback_answers: list[dict[str, Any]] = []
         self.last_update: dict[str, Any] | None = None  # the newest update this person caused
+        self.blocked_bot = False  # set: every request about this chat answers 403, as Telegram
 
     @property
     def user_dict(self) -> dict[str, Any]:
@@ -528,6 +568,23 @@ class LocalUser(_LocalChat):
     async def send(self, text: str) -> dict[str, Any]:
         return await self._send_content(self._text(text))
 
+    async def edit(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """Edits one of this person's messages (in this chat or a group): an edited_message."""
+        chat = self.api._chat_by_id(message["chat"]["id"])
+        edited = {**chat.messages[message["message_id"]], **self._text(text)}
+        edited["edit_date"] = _now()
+        chat.messages[message["message_id"]] = edited
+        chat.mark()
+        self._mark = len(self._events)
+        self.last_update = self.api._enqueue({"edited_message": edited})
+        return edited
+
+    async def press_data(self, data: str, *, message: dict[str, Any] | None = None) -> dict:
+        """Presses a button that says `data`, forged or stale: on `message` (by default the bot's
+        last message here), whatever buttons it really has."""
+        target = message if message is not None else self.bot_messages[-1]
+        return await self._press({"text": "?", "callback_data": data}, target, None)
+
     async def _post_in(
         self,
         group: LocalGroup,
@@ -546,9 +603,11 @@ class LocalUser(_LocalChat):
         topic = group.topics.get(placement.get("message_thread_id", 0))
         if topic and topic["closed"] and group.status_of(self.id) not in _MEMBER_STATUSES[1:]:
             raise AssertionError(f"Topic {topic['name']!r} is closed: only admins can post there")
-        message = group._new_message(self.user_dict, {**content, **placement})
+        sender = _GROUP_ANONYMOUS_BOT if "sender_chat" in content else self.user_dict
+        message = group._new_message(sender, {**content, **placement})
         group.mark()
-        self.last_update = self.api._enqueue({"message": message})
+        # A group the bot is not in sends it nothing.
+        self.last_update = self.api._enqueue({"message": message}) if group.bot_is_in else None
         return message
 
     async def send_in(
@@ -558,9 +617,14 @@ class LocalUser(_LocalChat):
         *,
         reply_to: dict[str, Any] | None = None,
         thread_id: int | None = None,
+        anonymous: bool = False,
     ) -> dict[str, Any]:
-        """Posts `text` in the group (in topic `thread_id` of a forum; replying to `reply_to`)."""
-        return await self._post_in(group, self._text(text), reply_to, thread_id)
+        """Posts `text` in the group (in topic `thread_id` of a forum; replying to `reply_to`);
+        `anonymous`: as an anonymous admin does, on behalf of the group itself."""
+        content = self._text(text)
+        if anonymous:
+            content["sender_chat"] = group.chat_dict
+        return await self._post_in(group, content, reply_to, thread_id)
 
     async def send_photo_in(
         self,
@@ -982,6 +1046,14 @@ class LocalBotApi:
             chat_id = int(params[key])
         except (TypeError, ValueError):
             raise _ApiError("Bad Request: chat not found") from None
+        chat = self._chat_by_id(chat_id)
+        if isinstance(chat, LocalUser) and chat.blocked_bot:
+            raise _ApiError("Forbidden: bot was blocked by the user", 403)
+        if isinstance(chat, LocalGroup) and not chat.bot_is_in:
+            raise _ApiError("Forbidden: bot is not a member of the supergroup chat", 403)
+        return chat
+
+    def _chat_by_id(self, chat_id: int) -> _LocalChat:
         chat = self._users.get(chat_id) or self._groups.get(chat_id)
         if chat is None:
             raise _ApiError("Bad Request: chat not found")
@@ -1416,6 +1488,15 @@ class LocalBotApi:
                 message["deleted"] = True
                 group.deleted_message_ids.add(message["message_id"])
         group._pulse.fire()
+        return True
+
+    async def _m_leaveChat(self, params: dict[str, Any]) -> bool:
+        chat = self._chat(params)
+        if not isinstance(chat, LocalGroup):
+            raise _ApiError("Bad Request: chat member status can't be changed in private chats")
+        chat.members[self.bot_id] = "left"
+        chat.left_by_bot = True
+        chat._pulse.fire()
         return True
 
     async def _m_close(self, params: dict[str, Any]) -> bool:

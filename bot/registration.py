@@ -222,6 +222,7 @@ FIELDS: tuple[FormField, ...] = (
 FIELDS_BY_KEY = {form_field.key: form_field for form_field in FIELDS}
 # What the summary lists: every field but the confirmations, which only repeat another.
 SUMMARY_FIELDS = tuple(form_field for form_field in FIELDS if form_field.confirms is None)
+SUMMARY_KEYS = frozenset(form_field.key for form_field in SUMMARY_FIELDS)
 
 TOO_LONG = N_(
     "Ese texto es demasiado largo ({length} caracteres). Escriba solo el dato pedido, "
@@ -271,10 +272,20 @@ class Registrations:
         self._today = today
 
     async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
-        """The family's registration in progress; an expired one does not count."""
+        """The family's registration in progress; an expired one does not count.
+
+        A draft always stands at its first missing field (or the check, or the summary). One
+        that does not, because the form changed since it was saved, is moved there."""
         async with self._db.session() as session:
             draft = await session.get(RegistrationDraft, telegram_user_id)
-        return draft if draft is not None and draft.expired_at is None else None
+        if draft is None or draft.expired_at is not None:
+            return None
+        known = {k: v for k, v in draft.answers.items() if k in FIELDS_BY_KEY}
+        if known != draft.answers or draft.step != next_step(draft):
+            draft.answers = known
+            self._move_to(draft, next_step(draft))
+            await self._save(draft)
+        return draft
 
     async def in_progress(self) -> list[RegistrationDraft]:
         async with self._db.session() as session:
@@ -389,13 +400,22 @@ class Registrations:
         self._move_to(draft, next_step(draft))
         await self._save(draft)
 
-    async def edit(self, draft: RegistrationDraft, key: str) -> None:
-        """Asks a field again; its confirmation, if any, is asked again after it."""
+    async def edit(self, draft: RegistrationDraft, key: str) -> bool:
+        """Asks a field again; its confirmation, if any, is asked again after it. Only what the
+        family can be offered right now may be changed: any field from the summary, and the
+        repeated field from its confirmation. False, and nothing changes, otherwise."""
+        current = FIELDS_BY_KEY.get(draft.step)
+        offered = (draft.step == SUMMARY and key in SUMMARY_KEYS) or (
+            current is not None and current.confirms == key
+        )
+        if not offered:
+            return False
         target = FIELDS_BY_KEY[key]
         dropped = {target.key} | {f.key for f in FIELDS if f.confirms == target.key}
         draft.answers = {k: v for k, v in draft.answers.items() if k not in dropped}
         self._move_to(draft, target.key)
         await self._save(draft)
+        return True
 
     async def create_account(self, draft: RegistrationDraft) -> CreatedAccount:
         """Creates the account from a finished draft, then forgets the draft.

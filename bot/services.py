@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.accounts import AccountService
 from bot.flood import FloodGate
+from bot.foreign_chats import ForeignChats
 from bot.outbox import Outbox
 from bot.registration import Registrations
 from bot.settings import Settings
@@ -24,6 +25,7 @@ class Services:
     updates: UpdateLedger
     tickets: Tickets
     flood: FloodGate = field(default_factory=FloodGate)
+    foreign_chats: ForeignChats = field(default_factory=ForeignChats)
     # Families whose unfinished draft expired and who have not been told yet.
     expired_drafts: set[int] = field(default_factory=set)
     # Families with an open ticket: their messages go to the volunteers (checked per message,

@@ -214,6 +214,8 @@ class Ticket(SQLModel, table=True):
     closed_by: str | None = Field(default=None, max_length=16)  # family, volunteer
     # The forum topic (message_thread_id) of the volunteers' group given to this ticket.
     topic_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
+    # The group that topic is in: a topic number means nothing in another group.
+    topic_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     # Set when an unanswered ticket was raised again in the group (once).
     reminded_at: NaiveDatetime | None = None
     helped: bool | None = None

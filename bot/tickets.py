@@ -98,14 +98,15 @@ class Tickets:
         async with self._db.session() as session:
             return await session.get(Ticket, ticket_id)
 
-    async def set_topic(self, ticket_id: int, topic_id: int) -> None:
-        await self._update(ticket_id, topic_id=topic_id)
+    async def set_topic(self, ticket_id: int, group_chat_id: int, topic_id: int) -> None:
+        await self._update(ticket_id, topic_chat_id=group_chat_id, topic_id=topic_id)
 
-    async def by_topic(self, topic_id: int) -> Ticket | None:
-        """The newest ticket (open or closed) of the group's forum topic `topic_id`."""
+    async def by_topic(self, group_chat_id: int, topic_id: int) -> Ticket | None:
+        """The newest ticket (open or closed) of forum topic `topic_id` of that group."""
         async with self._db.session() as session:
             statement = (
                 select(Ticket)
+                .where(col(Ticket.topic_chat_id) == group_chat_id)
                 .where(col(Ticket.topic_id) == topic_id)
                 .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
                 .limit(1)
@@ -202,20 +203,39 @@ class Tickets:
             await session.commit()
             return await session.get(Ticket, ticket_id, populate_existing=True)
 
-    async def set_helped(self, ticket_id: int, helped: bool) -> None:
-        await self._update(ticket_id, helped=helped)
+    async def set_helped(self, ticket_id: int, telegram_user_id: int, helped: bool) -> bool:
+        """The family's word on its own closed ticket; False (nothing changes) for a ticket
+        that is not that family's, or not closed."""
+        async with self._db.session() as session:
+            result = await session.exec(
+                update(Ticket)
+                .where(
+                    col(Ticket.id) == ticket_id,
+                    col(Ticket.telegram_user_id) == telegram_user_id,
+                    col(Ticket.status) == CLOSED,
+                )
+                .values(helped=helped)
+            )
+            await session.commit()
+            return result.rowcount == 1
 
     # The volunteers' view
 
-    async def pending(self) -> list[Ticket]:
-        """Open tickets, the longest waiting first."""
+    async def pending(self, *, offset: int = 0, limit: int | None = None) -> list[Ticket]:
+        """Open tickets, the longest waiting first (`limit` of them from `offset`: a page)."""
         async with self._db.session() as session:
             statement = (
                 select(Ticket)
                 .where(col(Ticket.status) == OPEN)
                 .order_by(col(Ticket.created_at), col(Ticket.id))
+                .offset(offset)
+                .limit(limit)
             )
             return list((await session.exec(statement)).all())
+
+    async def pending_count(self) -> int:
+        async with self._db.session() as session:
+            return await _count(session, col(Ticket.status) == OPEN)
 
     async def waiting_position(self, ticket_id: int) -> int:
         """1 for the oldest open unanswered ticket; 0 if this one is answered or closed."""
@@ -267,13 +287,16 @@ class Tickets:
             )
             return int((await session.exec(statement)).one())
 
-    async def inbox(self, telegram_user_id: int, *, limit: int = 10) -> list[InboxMessage]:
-        """The newest answers kept for the family, newest first."""
+    async def inbox(
+        self, telegram_user_id: int, *, offset: int = 0, limit: int = 10
+    ) -> list[InboxMessage]:
+        """The answers kept for the family, newest first (`limit` of them from `offset`)."""
         async with self._db.session() as session:
             found = await session.exec(
                 select(InboxMessage)
                 .where(col(InboxMessage.telegram_user_id) == telegram_user_id)
                 .order_by(col(InboxMessage.id).desc())
+                .offset(offset)
                 .limit(limit)
             )
             return list(found.all())

@@ -6,13 +6,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import Translate, normalise_locale, translator
 from bot.services import Services
+from bot.splitting import split_text
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +56,54 @@ async def reply(
 ) -> Message:
     chat = update.effective_chat
     assert chat is not None
-    return await context.bot.send_message(chat.id, text, reply_markup=markup)
+    return await send_text(context.bot, chat.id, text, markup)
+
+
+async def send_text(
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    **options: Any,
+) -> Message:
+    """Sends `text` as as many messages as Telegram's length limit needs, in order; the buttons
+    go with the last one, which is returned."""
+    pieces = split_text(text)
+    sent: Message | None = None
+    for index, piece in enumerate(pieces):
+        last = index == len(pieces) - 1
+        sent = await bot.send_message(
+            chat_id, piece, reply_markup=markup if last else None, **options
+        )
+    assert sent is not None  # split_text gives one piece at least
+    return sent
+
+
+def button_fields(update: Update, prefix: str, count: int) -> list[str] | None:
+    """The `count` fields after `prefix:` in a pressed button's data, or None when the data is
+    not of that shape: button data can be forged, so it is read as any other input."""
+    query = update.callback_query
+    data = query.data if query is not None else None
+    if not isinstance(data, str) or not data.startswith(prefix + ":"):
+        return None
+    fields = data[len(prefix) + 1 :].split(":")
+    return fields if len(fields) == count else None
+
+
+def whole_number(text: str) -> int | None:
+    """A plain non-negative number as button data carries it ("12"), or None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
+async def answer_button(update: Update, text: str | None) -> None:
+    """Answers a button press (a short notice on the phone when `text`), so it stops spinning."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text)
+    except TelegramError as error:
+        logger.info("could not answer a button press: %s", error)
 
 
 def final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]):

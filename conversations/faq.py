@@ -10,6 +10,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    filters,
 )
 
 from bot.faq import QUESTIONS, Question, by_key, match
@@ -66,7 +67,7 @@ async def suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 def handlers() -> list:
     return [
-        CommandHandler("preguntas", final(show_questions)),
+        CommandHandler("preguntas", final(show_questions), filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(final(show_questions), pattern=f"^{FAQ_BUTTON}$"),
         CallbackQueryHandler(final(answer_question), pattern=f"^{QUESTION_PREFIX}"),
     ]

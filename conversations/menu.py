@@ -3,13 +3,31 @@ short hint for a message that no conversation is waiting for."""
 
 from __future__ import annotations
 
+import math
+
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.i18n import Translate
 from bot.portal import TRAMITES, Home
 from bot.storage import Account
-from conversations.common import keyboard, reply, services, texts
+from conversations.common import (
+    button_fields,
+    final,
+    keyboard,
+    reply,
+    services,
+    settle_button,
+    texts,
+    whole_number,
+)
 from conversations.faq import FAQ_BUTTON, suggest
 from conversations.registration import START_BUTTON, VOLUNTEER
 
@@ -81,21 +99,37 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, welcome, menu_keyboard(_))
 
 
+INBOX_PAGE = "inbox"
+INBOX_PER_PAGE = 5
+
+
 async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/bandeja: the portal's Bandeja de Entrada, the volunteers' answers kept for the family."""
+    """/bandeja: the portal's Bandeja de Entrada, the volunteers' answers kept for the family,
+    newest first, a page at a time (a button shows the older ones)."""
+    await settle_button(update)
     user = update.effective_user
     assert user is not None
     _ = texts(update)
-    kept = await services(context).tickets.inbox(user.id)
+    fields = button_fields(update, INBOX_PAGE, 1)
+    page = (whole_number(fields[0]) if fields else None) or 1
+    found = services(context)
+    pages = max(1, math.ceil(await found.tickets.inbox_count(user.id) / INBOX_PER_PAGE))
+    page = min(page, pages)
+    kept = await found.tickets.inbox(
+        user.id, offset=(page - 1) * INBOX_PER_PAGE, limit=INBOX_PER_PAGE
+    )
     if not kept:
         await reply(update, context, _("Su Bandeja de Entrada está vacía."), menu_keyboard(_))
         return
     lines = [
         _("Bandeja de Entrada — respuestas de los voluntarios, de la más nueva a la más antigua:")
     ]
+    if pages > 1:
+        lines.append(_("Página {page} de {pages}", page=page, pages=pages))
     for message in kept:
         lines += ["", message.created_at.strftime("%d-%m-%Y"), message.text]
-    await reply(update, context, "\n".join(lines))
+    older = [(_("Más antiguas ▸"), f"{INBOX_PAGE}:{page + 1}")] if page < pages else []
+    await reply(update, context, "\n".join(lines), keyboard([older]))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -136,16 +170,34 @@ async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, text, menu_keyboard(_))
 
 
-def handlers() -> list:
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button that nothing else took: from an older message, or forged."""
+    await settle_button(update)
+    _ = texts(update)
+    await reply(update, context, _("Este botón ya no sirve."), menu_keyboard(_))
+
+
+def handlers() -> list[BaseHandler]:
+    private = filters.ChatType.PRIVATE
     return [
-        CommandHandler("start", start),
-        CommandHandler(["ayuda", "help"], help_command),
-        CommandHandler("bandeja", inbox),
-        CommandHandler("cancelar", nothing_to_cancel),
+        CommandHandler("start", start, filters=private),
+        CommandHandler(["ayuda", "help"], help_command, filters=private),
+        CommandHandler("cancelar", nothing_to_cancel, filters=private),
     ]
 
 
-def catch_all() -> MessageHandler:
-    """Registered last: it answers only what nothing else did, in private chats (the
+def anytime_handlers() -> list[BaseHandler]:
+    """Ahead of the registration: the inbox can be read in the middle of it."""
+    return [
+        CommandHandler("bandeja", final(inbox), filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(final(inbox), pattern=f"^{INBOX_PAGE}:"),
+    ]
+
+
+def catch_all() -> list[BaseHandler]:
+    """Registered last: they answer only what nothing else did, in private chats (the
     volunteers' group talks among itself)."""
-    return MessageHandler(filters.ChatType.PRIVATE, hint)
+    return [
+        MessageHandler(filters.ChatType.PRIVATE, hint),
+        CallbackQueryHandler(stale_button),
+    ]

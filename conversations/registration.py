@@ -36,14 +36,17 @@ from bot.results import Invalid, Result, Suggestion, Valid
 from bot.services import Services
 from bot.storage import RegistrationDraft, utcnow
 from conversations.common import (
+    button_fields,
     delete_quietly,
     in_rows,
     keyboard,
     locale_of,
     reply,
+    send_text,
     services,
     settle_button,
     texts,
+    whole_number,
 )
 
 logger = logging.getLogger(__name__)
@@ -140,9 +143,7 @@ async def ask(
         rows = [list(row) for row in markup.inline_keyboard] if markup else []
         rows.append([InlineKeyboardButton(_("Hablar con un voluntario"), callback_data=VOLUNTEER)])
         markup = InlineKeyboardMarkup(rows)
-    await context.bot.send_message(
-        draft.telegram_chat_id, "\n\n".join((*before, question)), reply_markup=markup
-    )
+    await send_text(context.bot, draft.telegram_chat_id, "\n\n".join((*before, question)), markup)
     return state_of(draft)
 
 
@@ -271,6 +272,9 @@ async def receive_text(
     message = update.effective_message
     assert message is not None and message.text is not None
     _ = translator(draft.locale)
+    if draft.step not in FIELDS_BY_KEY:
+        # The summary or the human check waits for a button; an old state can also lag here.
+        return await ask(context, draft, _("Para seguir, toque uno de los botones."))
     before: list[str] = []
     if FIELDS_BY_KEY[draft.step].secret:
         # Deleted before anything else is done with it: the chat must not keep a password.
@@ -291,14 +295,19 @@ async def receive_text(
 async def receive_choice(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    _prefix, step, index = query.data.split(":", 2)
-    result = await services(context).registrations.pick(draft, step, int(index))
+    fields = button_fields(update, PICK, 2)
+    index = whole_number(fields[1]) if fields else None
+    result = None
+    if fields is not None and index is not None:
+        result = await services(context).registrations.pick(draft, fields[0], index)
     if result is None:
-        _ = translator(draft.locale)
-        return await ask(context, draft, _("Ese botón era de una pregunta anterior."))
+        return await _stale_button(context, draft)
     return await _respond(update, context, draft, result)
+
+
+async def _stale_button(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft) -> str:
+    _ = translator(draft.locale)
+    return await ask(context, draft, _("Este botón ya no sirve."))
 
 
 @with_draft
@@ -320,7 +329,10 @@ async def receive_not_text(
 async def receive_out_of_place(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    """A message where a button is expected, or a command that does not fit here."""
+    """A message where a button is expected, a command that does not fit here, or a button
+    that belongs to no current question."""
+    if update.callback_query is not None:
+        return await _stale_button(context, draft)
     _ = translator(draft.locale)
     hint = (
         _("Para seguir, toque uno de los botones.")
@@ -342,12 +354,9 @@ async def pass_human_check(
 async def edit_field(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    key = query.data.split(":", 1)[1]
-    if key not in FIELDS_BY_KEY:
-        return await ask(context, draft)
-    await services(context).registrations.edit(draft, key)
+    fields = button_fields(update, EDIT, 1)
+    if fields is None or not await services(context).registrations.edit(draft, fields[0]):
+        return await _stale_button(context, draft)
     return await ask(context, draft)
 
 
@@ -464,7 +473,7 @@ def build() -> ConversationHandler:
         # State lives in the drafts table; see saved_conversations and bot/persistence.py.
         persistent=True,
         entry_points=[
-            CommandHandler("crear_cuenta", start_registration),
+            CommandHandler("crear_cuenta", start_registration, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_registration, pattern=f"^{START_BUTTON}$"),
         ],
         states={

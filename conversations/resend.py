@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.accounts import ResendStatus
 from bot.storage import utcnow
@@ -67,4 +67,4 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def handlers() -> list[CommandHandler]:
-    return [CommandHandler("reenviar", resend)]
+    return [CommandHandler("reenviar", resend, filters=filters.ChatType.PRIVATE)]

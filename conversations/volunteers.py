@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 
 from telegram import ChatMember, Message, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -26,19 +29,40 @@ from telegram.ext import (
 from bot.i18n import Translate, translator
 from bot.registration import FIELDS, FIELDS_BY_KEY, HUMAN_CHECK, SUMMARY, position
 from bot.services import Services
+from bot.splitting import CAPTION_LIMIT, telegram_length
 from bot.storage import Ticket, utcnow
-from conversations.common import final, keyboard, locale_of, reply, services, settle_button, texts
+from conversations.common import (
+    button_fields,
+    delete_quietly,
+    final,
+    keyboard,
+    locale_of,
+    reply,
+    send_text,
+    services,
+    settle_button,
+    texts,
+    whole_number,
+)
 from conversations.registration import VOLUNTEER, resume
 
 logger = logging.getLogger(__name__)
 
 CLOSE = "ticket:close"
 HELPED = "ticket:helped"
+PENDING_PAGE = "pending"
+PENDING_PER_PAGE = 25
+COMMANDS = ("pendientes", "cerrar", "estadisticas", "bloquear", "desbloquear")
+# Callback-data prefixes of the buttons the bot posts in the volunteers' group.
+GROUP_BUTTONS = (PENDING_PAGE + ":",)
 MEMBER_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
 REMIND_EVERY = timedelta(minutes=5)
 # Seconds a volunteer's reply to a message of the bot waits for that message's ticket to be
 # recorded (see _ticket_of); a reply to any other message of the bot then gives up quietly.
 RELAY_RECORD_PATIENCE = 2.0
+# Only a message the bot posted this recently can still be waiting for its record (Telegram's
+# dates are whole seconds, hence the margin); a reply to an older one never waits.
+_JUST_POSTED = timedelta(seconds=RELAY_RECORD_PATIENCE + 3)
 
 # What volunteers see for the group's own texts: the group's language is Spanish.
 _group = translator("es")
@@ -78,6 +102,9 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await reply(update, context, _("No es posible abrir una consulta desde esta cuenta."))
         raise ApplicationHandlerStop
 
+    draft = await found.registrations.current(user.id)
+    asking = FIELDS_BY_KEY.get(draft.step) if draft is not None else None
+    at_password = asking is not None and asking.secret
     ticket, created = await found.tickets.open_ticket(
         user.id, chat.id, user.first_name or "", locale_of(update)
     )
@@ -90,6 +117,16 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         context,
         "\n\n".join(
             (
+                *(
+                    [
+                        _(
+                            "Importante: no escriba aquí su contraseña. Los voluntarios no la "
+                            "necesitan y nunca se la pedirán."
+                        )
+                    ]
+                    if at_password
+                    else []
+                ),
                 _("Su consulta es la número {number}.", number=ticket.id),
                 _(
                     "Escriba su pregunta aquí. También puede mandar una foto de un documento, "
@@ -119,6 +156,19 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
         found.open_tickets.discard(user.id)
         return
     _ = texts(update)
+    if await _holds_password(found, user.id, message):
+        if await delete_quietly(message):
+            text = _(
+                "Borré su mensaje y no lo pasé a los voluntarios: tenía su contraseña. No la "
+                "comparta con nadie."
+            )
+        else:
+            text = _(
+                "No pasé su mensaje a los voluntarios: tenía su contraseña. Bórrelo usted, por "
+                "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
+            )
+        await reply(update, context, text)
+        raise ApplicationHandlerStop
     # The ticket's header is its first relay; the family's first question comes after it.
     first = len(await found.tickets.relays(ticket.id)) <= 1
     where = {
@@ -135,6 +185,10 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
                 raise
             # A text can always go as a new message, where copying is refused.
             copied = await context.bot.send_message(group, message.text, **where)
+    except Forbidden:
+        logger.warning("the bot cannot post in the volunteers' group (ticket %s)", ticket.id)
+        await _volunteers_unreachable(context, ticket)
+        raise ApplicationHandlerStop from None
     except TelegramError:
         logger.exception("could not relay a message of ticket %s", ticket.id)
         await reply(
@@ -169,13 +223,34 @@ async def close_by_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     raise ApplicationHandlerStop
 
 
+async def _holds_password(found: Services, telegram_user_id: int, message: Message) -> bool:
+    """Whether the message holds the family's password (its draft's or an account's)."""
+    text = message.text or message.caption
+    if not text:
+        return False
+    hashes = await found.accounts.password_hashes(telegram_user_id)
+    draft = await found.registrations.current(telegram_user_id)
+    if draft is not None and isinstance(draft.answers.get("contrasena"), str):
+        hashes.insert(0, draft.answers["contrasena"])
+    return bool(hashes) and await found.accounts.passwords.found_in(text, hashes)
+
+
 async def helped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ "¿Le ayudamos?" answered; only the family of that ticket can answer it."""
     await settle_button(update)
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    ticket_id, answer = query.data.rsplit(":", 2)[1:]
-    await services(context).tickets.set_helped(int(ticket_id), answer == "1")
+    user = update.effective_user
+    fields = button_fields(update, HELPED, 2)
+    ticket_id = whole_number(fields[0]) if fields else None
     _ = texts(update)
+    if (
+        user is None
+        or fields is None
+        or ticket_id is None
+        or fields[1] not in ("0", "1")
+        or not await services(context).tickets.set_helped(ticket_id, user.id, fields[1] == "1")
+    ):
+        await reply(update, context, _("Este botón ya no sirve."))
+        return
     await reply(update, context, _("¡Gracias por contarnos!"))
 
 
@@ -203,9 +278,7 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await _deliver(context, ticket, message, _)
     except (Forbidden, BadRequest) as error:
         logger.warning("answer to ticket %s not delivered: %s", ticket.id, error)
-        await message.reply_text(
-            _group("No se pudo entregar la respuesta: la familia bloqueó el bot o borró el chat.")
-        )
+        await message.reply_text(_undelivered(error))
 
 
 async def _deliver(
@@ -215,9 +288,16 @@ async def _deliver(
     # forward, carries no author).
     signature = _signature(_)
     if message.text:
-        await context.bot.send_message(ticket.telegram_chat_id, f"{signature}\n\n{message.text}")
+        await send_text(context.bot, ticket.telegram_chat_id, f"{signature}\n\n{message.text}")
         return
     caption = f"{signature}\n\n{message.caption}" if message.caption else signature
+    if telegram_length(caption) > CAPTION_LIMIT:
+        # Signed, the caption no longer fits under the file: it goes as text just before.
+        await send_text(context.bot, ticket.telegram_chat_id, caption)
+        await context.bot.copy_message(
+            ticket.telegram_chat_id, message.chat_id, message.message_id, caption=""
+        )
+        return
     try:
         await context.bot.copy_message(
             ticket.telegram_chat_id, message.chat_id, message.message_id, caption=caption
@@ -228,17 +308,32 @@ async def _deliver(
         await context.bot.copy_message(ticket.telegram_chat_id, message.chat_id, message.message_id)
 
 
+def _undelivered(error: TelegramError) -> str:
+    if isinstance(error, Forbidden) or "chat not found" in str(error).casefold():
+        return _group(
+            "No se pudo entregar la respuesta: la familia bloqueó el bot o borró el chat. "
+            "Quedó guardada en su Bandeja de Entrada."
+        )
+    return _group(
+        "Telegram no aceptó esta respuesta para la familia. Quedó guardada en su Bandeja de "
+        "Entrada; si puede, envíela de otra forma (por ejemplo, como texto)."
+    )
+
+
 async def _ticket_of(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Ticket | None:
+    """The ticket a message of the volunteers' group is about: its topic's, or that of the
+    message it replies to, both looked up in that group only."""
     tickets = services(context).tickets
     if message.is_topic_message and message.message_thread_id:
-        return await tickets.by_topic(message.message_thread_id)
+        return await tickets.by_topic(message.chat_id, message.message_thread_id)
     replied = message.reply_to_message
     if replied is None:
         return None
     ticket = await tickets.by_group_message(message.chat_id, replied.message_id)
     from_bot = replied.from_user is not None and replied.from_user.id == context.bot.id
+    just_posted = datetime.now(UTC) - replied.date < _JUST_POSTED
     waited = 0.0
-    while ticket is None and from_bot and waited < RELAY_RECORD_PATIENCE:
+    while ticket is None and from_bot and just_posted and waited < RELAY_RECORD_PATIENCE:
         # The bot records which ticket a message it posted belongs to just after posting it,
         # in the family's update, which runs alongside this one: a volunteer quick to reply
         # can be a moment ahead of that record.
@@ -283,14 +378,26 @@ async def _volunteer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/pendientes, and its "Siguientes" button: the open tickets, a page at a time."""
+    await settle_button(update)
     if not await _volunteer_only(update, context):
         return
-    tickets = await services(context).tickets.pending()
+    fields = button_fields(update, PENDING_PAGE, 1)
+    page = (whole_number(fields[0]) if fields else None) or 1
+    found = services(context)
+    total = await found.tickets.pending_count()
+    pages = max(1, math.ceil(total / PENDING_PER_PAGE))
+    page = min(page, pages)
+    tickets = await found.tickets.pending(
+        offset=(page - 1) * PENDING_PER_PAGE, limit=PENDING_PER_PAGE
+    )
     if not tickets:
         await reply(update, context, _group("No hay consultas pendientes. 🎉"))
         return
     now = utcnow()
     lines = [_group("Consultas abiertas, de la más antigua a la más nueva:")]
+    if pages > 1:
+        lines.append(_group("Página {page} de {pages}", page=page, pages=pages))
     for ticket in tickets:
         answered = _group("respondida") if ticket.first_answer_at else _group("sin respuesta")
         lines.append(
@@ -302,7 +409,8 @@ async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 state=answered,
             )
         )
-    await reply(update, context, "\n".join(lines))
+    more = [(_group("Siguientes ▸"), f"{PENDING_PAGE}:{page + 1}")] if page < pages else []
+    await reply(update, context, "\n".join(lines), keyboard([more]))
 
 
 async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -316,22 +424,33 @@ async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.id))
         return
     found.open_tickets.discard(ticket.telegram_user_id)
-    await message.reply_text(_group("Consulta #{n} cerrada.", n=ticket.id))
     await _close_topic(context, ticket)
     _ = translator(ticket.locale)
-    await context.bot.send_message(
-        ticket.telegram_chat_id,
-        _("Un voluntario cerró su consulta número {n}. ¿Le ayudamos?", n=ticket.id),
-        reply_markup=keyboard(
-            [
+    try:
+        await context.bot.send_message(
+            ticket.telegram_chat_id,
+            _("Un voluntario cerró su consulta número {n}. ¿Le ayudamos?", n=ticket.id),
+            reply_markup=keyboard(
                 [
-                    (_("Sí, me ayudaron"), f"{HELPED}:{ticket.id}:1"),
-                    (_("No"), f"{HELPED}:{ticket.id}:0"),
+                    [
+                        (_("Sí, me ayudaron"), f"{HELPED}:{ticket.id}:1"),
+                        (_("No"), f"{HELPED}:{ticket.id}:0"),
+                    ]
                 ]
-            ]
-        ),
-    )
-    await resume(context, ticket.telegram_user_id, _("Puede seguir con su cuenta donde quedó:"))
+            ),
+        )
+        await resume(context, ticket.telegram_user_id, _("Puede seguir con su cuenta donde quedó:"))
+    except (Forbidden, BadRequest) as error:
+        logger.warning("family of ticket %s not told of its closing: %s", ticket.id, error)
+        await message.reply_text(
+            _group(
+                "Consulta #{n} cerrada. No se pudo avisar a la familia: bloqueó el bot o borró "
+                "el chat.",
+                n=ticket.id,
+            )
+        )
+    else:
+        await message.reply_text(_group("Consulta #{n} cerrada.", n=ticket.id))
 
 
 async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -397,7 +516,7 @@ async def _announce_ticket(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -
     header = await _family_context(context, ticket)
     topic_id = await _new_topic(context, group, ticket)
     if topic_id is not None:
-        await found.tickets.set_topic(ticket.id, topic_id)
+        await found.tickets.set_topic(ticket.id, group, topic_id)
         ticket.topic_id = topic_id
         posted = await context.bot.send_message(group, header, message_thread_id=topic_id)
     else:
@@ -509,7 +628,40 @@ def _duration(delta: timedelta) -> str:
     return _group("{h} h {m} min", h=minutes // 60, m=minutes % 60)
 
 
-def family_handlers() -> list:
+async def bot_left_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was removed from the volunteers' group: families waiting there are told."""
+    membership = update.my_chat_member
+    if membership is None or membership.new_chat_member.status not in (
+        ChatMember.LEFT,
+        ChatMember.BANNED,
+    ):
+        return
+    logger.warning("the bot is no longer in the volunteers' group %s", membership.chat.id)
+    for ticket in await services(context).tickets.pending():
+        await _volunteers_unreachable(context, ticket)
+
+
+async def _volunteers_unreachable(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> None:
+    _ = translator(ticket.locale)
+    try:
+        await context.bot.send_message(
+            ticket.telegram_chat_id,
+            _(
+                "Los voluntarios no pueden recibir mensajes en este momento. Puede cerrar su "
+                "consulta y seguir con su cuenta; más tarde puede abrir otra con /voluntario."
+            ),
+            reply_markup=keyboard([[(_("Cerrar consulta"), CLOSE)]]),
+        )
+    except TelegramError as error:
+        logger.info("could not tell the family of ticket %s: %s", ticket.id, error)
+
+
+async def not_for_families(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _ = texts(update)
+    await reply(update, context, _("Ese comando es solo para el equipo de voluntarios."))
+
+
+def family_handlers() -> list[BaseHandler]:
     """Group -1: before the registration, so a ticket takes the family's messages first."""
     private = filters.ChatType.PRIVATE
     return [
@@ -518,17 +670,26 @@ def family_handlers() -> list:
         CommandHandler("cancelar", close_by_family, filters=private),
         CallbackQueryHandler(close_by_family, pattern=f"^{CLOSE}$"),
         CallbackQueryHandler(final(helped), pattern=f"^{HELPED}:"),
+        CommandHandler(list(COMMANDS), final(not_for_families), filters=private),
         MessageHandler(private & ~filters.COMMAND, relay_to_volunteers),
     ]
 
 
-def volunteer_handlers() -> list:
-    group_chat = filters.ChatType.GROUPS
+def volunteer_handlers(group: int | None) -> list[BaseHandler]:
+    """Group -1, and for the volunteers' group only: in any other chat they never run."""
+    if group is None:
+        return []
+    in_group = filters.Chat(chat_id=group)
     return [
-        CommandHandler("pendientes", final(pending)),
-        CommandHandler("cerrar", final(close_by_volunteer)),
-        CommandHandler("estadisticas", final(statistics)),
-        CommandHandler("bloquear", final(block)),
-        CommandHandler("desbloquear", final(unblock)),
-        MessageHandler(group_chat & ~filters.COMMAND & ~filters.StatusUpdate.ALL, relay_to_family),
+        CommandHandler("pendientes", final(pending), filters=in_group),
+        CallbackQueryHandler(final(pending), pattern=f"^{PENDING_PAGE}:"),
+        CommandHandler("cerrar", final(close_by_volunteer), filters=in_group),
+        CommandHandler("estadisticas", final(statistics), filters=in_group),
+        CommandHandler("bloquear", final(block), filters=in_group),
+        CommandHandler("desbloquear", final(unblock), filters=in_group),
+        MessageHandler(
+            in_group & ~filters.COMMAND & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED,
+            relay_to_family,
+        ),
+        ChatMemberHandler(bot_left_group, ChatMemberHandler.MY_CHAT_MEMBER, chat_id=group),
     ]

@@ -16,6 +16,7 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from bot.accounts import (
+    MAX_WORDS_CHECKED,
     AccountService,
     CreatedAccount,
     EmailTaken,
@@ -23,6 +24,7 @@ from bot.accounts import (
     PasswordHashing,
     VerifyStatus,
     hash_token,
+    password_candidates,
 )
 from bot.storage import Account, Database, VerificationToken, utcnow
 
@@ -357,3 +359,23 @@ async def test_the_password_hash_is_what_is_stored(accounts: AccountService, db:
     for row in await all_rows(db, "account"):
         for value in row:
             assert password not in str(value)
+
+
+def test_password_candidates_are_the_text_and_its_longest_words() -> None:
+    assert password_candidates("Clave-Secreta-2024") == ["Clave-Secreta-2024"]
+    assert password_candidates("mi clave es Clave-Secreta-2024, ayuda") == [
+        "mi clave es Clave-Secreta-2024, ayuda",
+        "Clave-Secreta-2024",
+    ]
+    assert password_candidates("hola") == []  # too short to be a password
+    many = " ".join(f"palabra{n:02d}" for n in range(50))
+    assert len(password_candidates(many)) == MAX_WORDS_CHECKED + 1
+
+
+async def test_a_password_is_found_in_a_message_only_with_its_hash() -> None:
+    hashing = PasswordHashing()
+    secret = await hashing.hash("Clave-Secreta-2024")
+    other = await hashing.hash("otra-clave-larga")
+    assert await hashing.found_in("mi clave es Clave-Secreta-2024 ayuda", [other, secret])
+    assert not await hashing.found_in("mi clave es otra cosa distinta", [other, secret])
+    assert not await hashing.found_in("Clave-Secreta-2024", [])

@@ -102,27 +102,69 @@ async def test_get_and_a_forum_topic_find_the_ticket(tickets: Tickets) -> None:
     ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
     assert await tickets.get(ticket.id) == ticket
     assert await tickets.get(999_999) is None
-    assert await tickets.by_topic(77) is None
+    assert await tickets.by_topic(GROUP, 77) is None
 
-    await tickets.set_topic(ticket.id, 77)
+    await tickets.set_topic(ticket.id, GROUP, 77)
 
     assert (await tickets.get(ticket.id)).topic_id == 77
-    assert (await tickets.by_topic(77)).id == ticket.id
+    assert (await tickets.by_topic(GROUP, 77)).id == ticket.id
+
+
+async def test_a_topic_number_of_another_group_finds_no_ticket(tickets: Tickets) -> None:
+    ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
+    await tickets.set_topic(ticket.id, GROUP, 77)
+    assert await tickets.by_topic(-1_009_999_999_999, 77) is None
+    assert (await tickets.by_topic(GROUP, 77)).id == ticket.id
+
+
+async def test_only_the_family_of_a_closed_ticket_says_whether_it_was_helped(
+    tickets: Tickets,
+) -> None:
+    ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
+    assert not await tickets.set_helped(ticket.id, FAMILY, True)  # still open
+    await tickets.close(ticket.id, "volunteer")
+    assert not await tickets.set_helped(ticket.id, OTHER_FAMILY, False)
+    assert not await tickets.set_helped(999_999, FAMILY, False)
+    assert (await tickets.get(ticket.id)).helped is None
+    assert await tickets.set_helped(ticket.id, FAMILY, True)
+    assert (await tickets.get(ticket.id)).helped is True
+
+
+async def test_the_pending_list_and_the_inbox_come_a_page_at_a_time(
+    tickets: Tickets, clock: Clock
+) -> None:
+    ids = []
+    for n in range(7):
+        ticket, _ = await tickets.open_ticket(FAMILY + n, FAMILY + n, f"F{n}", "es")
+        ids.append(ticket.id)
+        clock.advance(minutes=1)
+    assert await tickets.pending_count() == 7
+    assert [t.id for t in await tickets.pending(limit=3)] == ids[:3]
+    assert [t.id for t in await tickets.pending(offset=3, limit=3)] == ids[3:6]
+    assert [t.id for t in await tickets.pending(offset=6, limit=3)] == ids[6:]
+    for n in range(4):
+        await tickets.record_answer(ids[0], f"respuesta {n}")
+    newest_first = [m.text for m in await tickets.inbox(FAMILY, limit=2)]
+    assert newest_first == ["respuesta 3", "respuesta 2"]
+    assert [m.text for m in await tickets.inbox(FAMILY, offset=2, limit=2)] == [
+        "respuesta 1",
+        "respuesta 0",
+    ]
 
 
 async def test_a_topic_reused_finds_its_newest_ticket_even_closed(
     tickets: Tickets, clock: Clock
 ) -> None:
     old, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
-    await tickets.set_topic(old.id, 77)
+    await tickets.set_topic(old.id, GROUP, 77)
     await tickets.close(old.id, "volunteer")
     clock.advance(minutes=5)
     new, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
-    await tickets.set_topic(new.id, 77)
-    assert (await tickets.by_topic(77)).id == new.id
+    await tickets.set_topic(new.id, GROUP, 77)
+    assert (await tickets.by_topic(GROUP, 77)).id == new.id
 
     await tickets.close(new.id, "family")
-    closed = await tickets.by_topic(77)
+    closed = await tickets.by_topic(GROUP, 77)
     assert (closed.id, closed.status) == (new.id, "closed")
 
 
@@ -136,7 +178,7 @@ async def test_the_group_messages_of_a_ticket_are_found_after_a_restart(
         tickets = Tickets(before, clock=clock)
         ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
         other, _ = await tickets.open_ticket(OTHER_FAMILY, OTHER_FAMILY, "Ana", "en")
-        await tickets.set_topic(ticket.id, 77)
+        await tickets.set_topic(ticket.id, GROUP, 77)
         await tickets.remember_relay(ticket.id, GROUP, 10, "to_group")
         await tickets.remember_relay(ticket.id, GROUP, 11, "to_family")
         await tickets.remember_relay(other.id, GROUP, 12, "to_group")
@@ -154,7 +196,7 @@ async def test_the_group_messages_of_a_ticket_are_found_after_a_restart(
         assert (await tickets.by_group_message(GROUP, 12)).id == other.id
         assert await tickets.by_group_message(GROUP, 13) is None
         assert await tickets.by_group_message(-100_999, 10) is None  # another group
-        assert (await tickets.by_topic(77)).id == ticket.id
+        assert (await tickets.by_topic(GROUP, 77)).id == ticket.id
         assert (await tickets.open_for(FAMILY)).id == ticket.id
     finally:
         await after.dispose()
@@ -211,9 +253,9 @@ async def test_the_family_says_whether_it_was_helped(tickets: Tickets) -> None:
     ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
     assert ticket.helped is None
     await tickets.close(ticket.id, "family")
-    await tickets.set_helped(ticket.id, True)
+    await tickets.set_helped(ticket.id, FAMILY, True)
     assert (await tickets.get(ticket.id)).helped is True
-    await tickets.set_helped(ticket.id, False)
+    await tickets.set_helped(ticket.id, FAMILY, False)
     assert (await tickets.get(ticket.id)).helped is False
 
 

@@ -1,0 +1,84 @@
+"""The form's mechanism below the chat: answers move a draft on, and only what the family is
+offered can be changed, whatever a forged button asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.accounts import AccountService
+from bot.registration import FIELDS, SUMMARY, Registrations
+from bot.storage import Database, RegistrationDraft
+
+FAMILY = 5_000_000_101
+
+
+@pytest.fixture
+def registrations(db: Database) -> Registrations:
+    return Registrations(db, AccountService(db, link_base="http://127.0.0.1:8080"))
+
+
+async def test_an_answer_moves_the_draft_to_the_next_field(registrations: Registrations) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    assert draft.step == "nombre"
+    await registrations.answer(draft, "Rosa")
+    again = await registrations.current(FAMILY)
+    assert again is not None
+    assert (again.step, again.answers) == ("apellido_paterno", {"nombre": "Rosa"})
+
+
+async def test_a_button_of_another_question_or_out_of_range_is_refused(
+    registrations: Registrations,
+) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    await registrations.answer(draft, "Rosa")
+    await registrations.answer(draft, "Pérez")
+    assert draft.step == "apellido_materno" and draft.choices  # "No tiene segundo apellido"
+    assert await registrations.pick(draft, "nombre", 0) is None
+    assert await registrations.pick(draft, draft.step, 99) is None
+    assert await registrations.pick(draft, draft.step, -1) is None
+
+
+async def test_only_offered_fields_can_be_changed(registrations: Registrations) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    # At the first question, no other field is on offer: a forged "edit" changes nothing.
+    assert not await registrations.edit(draft, "correo_confirmacion")
+    assert not await registrations.edit(draft, "correo")
+    assert not await registrations.edit(draft, "no_such_field")
+    assert (await registrations.current(FAMILY)).step == "nombre"  # type: ignore[union-attr]
+
+    draft.answers = {"nombre": "Rosa", "correo": "rosa@gmail.com"}
+    draft.step = "correo_confirmacion"
+    # Its confirmation offers to change the address it repeats, and only that.
+    assert not await registrations.edit(draft, "nombre")
+    assert await registrations.edit(draft, "correo")
+    assert draft.step == "correo"
+
+
+async def test_the_summary_offers_every_field_but_the_confirmations(
+    registrations: Registrations,
+) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    draft.answers = {f.key: "x" for f in FIELDS}
+    draft.human_checked = True
+    draft.step = SUMMARY
+    assert not await registrations.edit(draft, "correo_confirmacion")
+    assert await registrations.edit(draft, "nombre")
+    assert draft.step == "nombre" and "nombre" not in draft.answers
+
+
+async def test_a_draft_at_a_step_the_form_no_longer_has_goes_on_at_the_first_missing_field(
+    registrations: Registrations, db: Database
+) -> None:
+    async with db.session() as session:
+        session.add(
+            RegistrationDraft(
+                telegram_user_id=FAMILY,
+                telegram_chat_id=FAMILY,
+                step="telefono",
+                answers={"nombre": "Rosa", "telefono": "+56 9 1234 5678"},
+            )
+        )
+        await session.commit()
+    draft = await registrations.current(FAMILY)
+    assert draft is not None
+    assert (draft.step, draft.answers) == ("apellido_paterno", {"nombre": "Rosa"})
