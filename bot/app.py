@@ -205,9 +205,10 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await context.bot.send_message(
                 chat.id,
+                # The failure may have been the very save of the answer: promise nothing.
                 _(
-                    "Perdón, algo falló de nuestro lado. Lo que ya escribió está guardado: "
-                    "intente de nuevo en un momento, o escriba /start."
+                    "Perdón, algo falló de nuestro lado y puede que su última respuesta no se "
+                    "haya guardado. Envíela de nuevo en un momento, o escriba /start."
                 ),
             )
         except TelegramError:

@@ -119,7 +119,9 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        options: dict[str, Any] = {"echo": echo}
+        # A statement's parameters are a family's answers, password hashes, token hashes: an
+        # error (logged, or shown in a traceback) must name the statement, never the values.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             _ensure_sqlite_folder(url)
             options["connect_args"] = {"timeout": 30}
