@@ -6,6 +6,8 @@ Runs on SQLite (the embedded default, through aiosqlite) and on PostgreSQL (asyn
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.files import FILE_MODE, make_private, private_folder
 from bot.migrations import upgrade_to_head
 
 
@@ -122,8 +125,13 @@ class Database:
         # A statement's parameters are a family's answers, password hashes, token hashes: an
         # error (logged, or shown in a traceback) must name the statement, never the values.
         options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        self._sqlite_file = _sqlite_file(url) if self.is_sqlite else None
+        if self._sqlite_file is not None:
+            # Made owner-only before SQLite first opens it: SQLite gives the -wal and -shm files
+            # it makes later the main file's mode.
+            private_folder(self._sqlite_file.parent)
+            make_private(self._sqlite_file)
         if self.is_sqlite:
-            _ensure_sqlite_folder(url)
             options["connect_args"] = {"timeout": 30}
         else:
             options["pool_pre_ping"] = True
@@ -165,20 +173,34 @@ class Database:
                 driver = (await connection.get_raw_connection()).driver_connection
                 try:
                     await driver.execute("PRAGMA journal_mode=WAL")
+                    self._narrow_journals()
                     return
                 except sqlite3.OperationalError as error:
                     if "locked" not in str(error) or loop.time() > deadline:
                         raise
             await asyncio.sleep(0.05)
 
+    def _narrow_journals(self) -> None:
+        # A release before files were kept owner-only left its journals to the umask; one that
+        # still lies about (another process has the database open) keeps that mode until then.
+        if self._sqlite_file is None:
+            return
+        for suffix in ("-wal", "-shm"):
+            journal = self._sqlite_file.with_name(self._sqlite_file.name + suffix)
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(journal, FILE_MODE)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL; None for an in-memory database."""
     path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = path.partition("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
