@@ -48,6 +48,8 @@ class Account(SQLModel, table=True):
     locale: str = Field(default="es", max_length=16)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     verified_at: NaiveDatetime | None = None
+    # Set when the family was told that this account, never verified, will be deleted (once).
+    deletion_warned_at: NaiveDatetime | None = None
 
 
 class VerificationToken(SQLModel, table=True):
@@ -281,3 +283,13 @@ class RegistrationStart(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
     started_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class TakenAddressSeen(SQLModel, table=True):
+    """A Telegram user met an address that already has an account. Past a few in a day, it is no
+    longer told which addresses have one. Kept a day, and only as a hash of the address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    email_hash: str = Field(max_length=64)
+    seen_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
