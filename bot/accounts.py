@@ -401,8 +401,9 @@ class AccountService:
 
     # --- accounts never verified ----------------------------------------------------------------
 
-    def _deletes_at(self, created_at: datetime, warned_at: datetime) -> datetime:
-        return max(created_at + self._unverified_ttl, warned_at + DELETION_NOTICE)
+    def _notice(self, account: Account, warned_at: datetime) -> UnverifiedNotice:
+        deletes_at = max(account.created_at + self._unverified_ttl, warned_at + DELETION_NOTICE)
+        return UnverifiedNotice(account.telegram_chat_id, account.locale, account.email, deletes_at)
 
     async def warn_unverified(self) -> list[UnverifiedNotice]:
         """The accounts never verified that are now within DELETION_NOTICE of their deletion,
@@ -416,18 +417,7 @@ class AccountService:
                 .where(col(Account.deletion_warned_at).is_(None))
                 .where(col(Account.created_at) <= warn_from)
             )
-            due = [
-                (
-                    account.id,
-                    UnverifiedNotice(
-                        account.telegram_chat_id,
-                        account.locale,
-                        account.email,
-                        self._deletes_at(account.created_at, now),
-                    ),
-                )
-                for account in found.all()
-            ]
+            due = [(account.id, self._notice(account, now)) for account in found.all()]
             notices = []
             for account_id, notice in due:
                 # Conditional: of two processes sweeping at once, one tells the family.
@@ -455,15 +445,7 @@ class AccountService:
                 .where(col(Account.created_at) <= now - self._unverified_ttl)
             )
             due = [
-                (
-                    account.id,
-                    UnverifiedNotice(
-                        account.telegram_chat_id,
-                        account.locale,
-                        account.email,
-                        self._deletes_at(account.created_at, account.deletion_warned_at),
-                    ),
-                )
+                (account.id, self._notice(account, account.deletion_warned_at))
                 for account in found.all()
                 if account.deletion_warned_at is not None
             ]

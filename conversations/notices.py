@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.accounts import VerifyOutcome
-from bot.i18n import translator
+from bot.accounts import UnverifiedNotice, VerifyOutcome
+from bot.i18n import N_, translator
 from bot.outbox import FailedEmail
 from bot.portal import Home
 from bot.validation import format_date
@@ -77,43 +77,40 @@ async def email_refused(update: EmailRefused, context: ContextTypes.DEFAULT_TYPE
     await context.bot.send_message(account.telegram_chat_id, text)
 
 
+UNVERIFIED_WARNING = N_(
+    "La cuenta con el correo {email} todavía no fue validada. Si no abre el enlace de "
+    "validación, la cuenta se borrará el {date}. ¿No encuentra el enlace? Escriba /reenviar y "
+    "le envío uno nuevo."
+)
+UNVERIFIED_DELETED = N_(
+    "La cuenta con el correo {email} se borró porque no fue validada a tiempo. Puede crearla "
+    "de nuevo con /crear_cuenta."
+)
+
+
 async def unverified_accounts(context: ContextTypes.DEFAULT_TYPE) -> None:
     """A job: warns the families whose account, never verified, is about to be deleted, then
     deletes the ones whose time is up and tells them. Each is told once: the account is marked
     (or gone) before the message is tried."""
     accounts = services(context).accounts
     for notice in await accounts.warn_unverified():
-        _ = translator(notice.locale)
-        await _tell(
-            context,
-            notice.telegram_chat_id,
-            _(
-                "La cuenta con el correo {email} todavía no fue validada. Si no abre el enlace "
-                "de validación, la cuenta se borrará el {date}. ¿No encuentra el enlace? "
-                "Escriba /reenviar y le envío uno nuevo.",
-                email=notice.email,
-                date=format_date(notice.deletion_date),
-            ),
-        )
+        await _tell(context, notice, UNVERIFIED_WARNING)
     for notice in await accounts.delete_unverified():
-        _ = translator(notice.locale)
-        await _tell(
-            context,
-            notice.telegram_chat_id,
-            _(
-                "La cuenta con el correo {email} se borró porque no fue validada a tiempo. "
-                "Puede crearla de nuevo con /crear_cuenta.",
-                email=notice.email,
-            ),
-        )
+        await _tell(context, notice, UNVERIFIED_DELETED)
 
 
-async def _tell(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str) -> None:
+async def _tell(context: ContextTypes.DEFAULT_TYPE, notice: UnverifiedNotice, msgid: str) -> None:
+    _ = translator(notice.locale)
+    text = _(msgid, email=notice.email, date=format_date(notice.deletion_date))
     try:
-        await context.bot.send_message(chat_id, text)
+        await context.bot.send_message(notice.telegram_chat_id, text)
     except TelegramError as error:
         # A family that blocked the bot, or a chat that is gone: the others are still told.
-        logger.warning("could not tell chat %s about its unverified account: %s", chat_id, error)
+        logger.warning(
+            "could not tell chat %s about its unverified account: %s",
+            notice.telegram_chat_id,
+            error,
+        )
 
 
 def handlers() -> list[TypeHandler]:

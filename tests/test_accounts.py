@@ -7,7 +7,7 @@ import re
 import secrets
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from itertools import count
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from bot.accounts import (
 from bot.mail import Mailer, MailSettings
 from bot.outbox import Outbox, TokenSeal
 from bot.storage import Account, Database, VerificationToken, utcnow
+from tests.test_tickets import Clock
 
 LINK_BASE = "https://bot.example.org"
 TTL = timedelta(hours=48)
@@ -367,22 +368,9 @@ async def test_the_password_hash_is_what_is_stored(accounts: AccountService, db:
 # --- accounts never verified, accounts per user, taken addresses met --------------------------
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(utcnow())
 
 
 def accounts_on(db: Database, clock: Clock, tmp_path: Path, **options: object) -> AccountService:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from bot.settings import Settings
 from bot.storage import Account, Database, utcnow
 from tests.conftest import BotUnderTest
 from tests.smtp_server import SmtpServer
+from tests.test_migrations import an_account
 from tests.test_operations import eventually, settle, texts_of
 from tests.test_registration_flow import answer, create_account, fill_form, press
 
@@ -134,7 +135,7 @@ async def test_past_three_taken_addresses_the_form_no_longer_says_which_have_an_
     assert running_bot.services is not None
     async with running_bot.services.database.session() as session:
         for n in range(4):
-            session.add(an_account(f"ajena{n}@gmail.com", telegram_user_id=75000 + n))
+            session.add(an_account(f"ajena{n}@gmail.com"))
         await session.commit()
     user = telegram.user(user_id=75101)
     await answer(user, "/crear_cuenta", "Paso 1 de 9")
@@ -162,16 +163,3 @@ async def backdate(database: Database, **delta: float) -> None:
                 account.deletion_warned_at -= back
             session.add(account)
         await session.commit()
-
-
-def an_account(email: str, *, telegram_user_id: int) -> Account:
-    return Account(
-        email=email,
-        first_names="Otra",
-        father_surname="Familia",
-        birth_date=date(2014, 1, 1),
-        country_code="PE",
-        password_hash="$argon2id$...",
-        telegram_user_id=telegram_user_id,
-        telegram_chat_id=telegram_user_id,
-    )
