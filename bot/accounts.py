@@ -7,24 +7,44 @@ import enum
 import hashlib
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.links import verification_link
 from bot.outbox import Outbox
-from bot.storage import Account, Database, VerificationToken, utcnow
+from bot.storage import (
+    Account,
+    Database,
+    OutboxEmail,
+    TakenAddressSeen,
+    VerificationToken,
+    utcnow,
+)
 from bot.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 # 32 bytes = 256 bits from the OS's CSPRNG; URL-safe base64 gives a 43-character token.
 TOKEN_BYTES = 32
+# A family is told this long before its never-verified account is deleted: a day is time
+# enough to find the e-mail or ask /reenviar, yet close enough to the deadline to matter. The
+# deletion never comes sooner than this after the notice, even when the notice came late (the
+# bot was down) or UNVERIFIED_ACCOUNT_DAYS is shorter.
+DELETION_NOTICE = timedelta(days=1)
+# Mainland Chile's winter time, the earlier of its two offsets: a deletion date told in it is
+# never later than the family's own calendar says.
+CHILE_EARLIEST = timezone(timedelta(hours=-4))
+# Past this many different taken addresses met in PROBE_WINDOW, a Telegram user is no longer
+# told that an address has an account: enough for a family's typos and its own children's
+# addresses, too few to test a list of somebody else's.
+PROBE_NAMED = 3
+PROBE_WINDOW = timedelta(days=1)
 
 
 class VerifyStatus(enum.Enum):
@@ -80,12 +100,46 @@ class ResendOutcome:
     retry_at: datetime | None = None  # UTC, when status is TOO_SOON
 
 
+@dataclass(frozen=True)
+class UnverifiedNotice:
+    """What to tell a family about its account that was never verified."""
+
+    telegram_chat_id: int
+    locale: str
+    email: str
+    deletes_at: datetime  # UTC; when warned, the moment of the deletion to come
+
+    @property
+    def deletion_date(self) -> date:
+        return self.deletes_at.replace(tzinfo=UTC).astimezone(CHILE_EARLIEST).date()
+
+
 class EmailTaken(Exception):
-    """That e-mail address already has an account: no second account, no link."""
+    """That e-mail address already has an account: no second account, no link.
+
+    `named` is False once the Telegram user has met too many taken addresses: it must not be
+    told that this one has an account."""
+
+    def __init__(self, email: str, *, named: bool = True) -> None:
+        super().__init__(email)
+        self.named = named
+
+
+class TooManyAccounts(Exception):
+    """The Telegram user already has MAX_ACCOUNTS_PER_USER accounts: nothing was created."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hash_address(email: str) -> str:
+    # Enough to tell addresses apart for a day; the table never holds one to read.
+    return hashlib.sha256(b"taken-address:" + email.lower().encode("utf-8")).hexdigest()
 
 
 class PasswordHashing:
@@ -159,8 +213,14 @@ class AccountService:
         passwords: PasswordHashing | None = None,
         outbox: Outbox | None = None,
         resend_limit_per_hour: int = 3,
+        unverified_ttl: timedelta = timedelta(days=7),
+        max_accounts_per_user: int = 5,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._db = database
+        self._unverified_ttl = unverified_ttl
+        self._max_accounts = max_accounts_per_user
+        self._clock = clock
         self._outbox = outbox
         self._resend_limit = resend_limit_per_hour
         self._link_base = link_base.rstrip("/")
@@ -174,6 +234,38 @@ class AccountService:
         async with self._db.session() as session:
             found = await session.exec(select(Account.id).where(Account.email == email.lower()))
             return found.first() is not None
+
+    async def may_name_taken(self, telegram_user_id: int, email: str) -> bool:
+        """Records that the user met `email`, which has an account; True when it may be told
+        so: the address is one of the first PROBE_NAMED different ones it met in PROBE_WINDOW
+        (the same address again is no new one)."""
+        now = self._clock()
+        seen = hash_address(email)
+        async with self._db.session() as session:
+            session.add(
+                TakenAddressSeen(telegram_user_id=telegram_user_id, email_hash=seen, seen_at=now)
+            )
+            await session.flush()
+            first = await session.exec(
+                select(TakenAddressSeen.email_hash)
+                .where(TakenAddressSeen.telegram_user_id == telegram_user_id)
+                .where(col(TakenAddressSeen.seen_at) > now - PROBE_WINDOW)
+                .group_by(col(TakenAddressSeen.email_hash))
+                .order_by(func.min(TakenAddressSeen.id))
+                .limit(PROBE_NAMED)
+            )
+            named = seen in first.all()
+            await session.commit()
+        return named
+
+    async def forget_old_probes(self) -> None:
+        async with self._db.session() as session:
+            await session.exec(
+                delete(TakenAddressSeen).where(
+                    col(TakenAddressSeen.seen_at) <= self._clock() - PROBE_WINDOW
+                )
+            )
+            await session.commit()
 
     async def get(self, account_id: int) -> Account | None:
         async with self._db.session() as session:
@@ -202,7 +294,10 @@ class AccountService:
             return list(found.all())
 
     async def create(self, new: NewAccount) -> CreatedAccount:
-        """Creates the account, its first link and that link's e-mail, in one transaction."""
+        """Creates the account, its first link and that link's e-mail, in one transaction.
+
+        Raises TooManyAccounts past MAX_ACCOUNTS_PER_USER, and EmailTaken when the address has
+        an account already."""
         account = Account(
             email=new.email.lower(),
             first_names=new.first_names,
@@ -214,8 +309,20 @@ class AccountService:
             telegram_user_id=new.telegram_user_id,
             telegram_chat_id=new.telegram_chat_id,
             locale=new.locale,
+            created_at=self._clock(),
         )
         async with self._db.session() as session:
+            # Counted in the transaction that inserts: on SQLite it holds the write lock from
+            # its BEGIN; on PostgreSQL one user's updates reach one process, one at a time.
+            count = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(Account)
+                    .where(Account.telegram_user_id == new.telegram_user_id)
+                )
+            ).one()
+            if count >= self._max_accounts:
+                raise TooManyAccounts(count)
             session.add(account)
             try:
                 await session.flush()  # the account's id, for its link; UNIQUE(email) decides
@@ -223,14 +330,19 @@ class AccountService:
                 await session.commit()
             except IntegrityError as error:
                 await session.rollback()
-                raise EmailTaken(new.email) from error
+                taken = error
+            else:
+                taken = None
+        if taken is not None:
+            named = await self.may_name_taken(new.telegram_user_id, new.email)
+            raise EmailTaken(new.email, named=named) from taken
         self._wake_outbox()
         return created
 
     async def resend(self, telegram_user_id: int) -> ResendOutcome:
         """A fresh link for the family's newest unverified account, in the chat and by e-mail;
         every older link of that account stops working."""
-        now = utcnow()
+        now = self._clock()
         async with self._db.session() as session:
             found = await session.exec(
                 select(Account)
@@ -270,10 +382,14 @@ class AccountService:
         """A new token for the account, its hash stored and its e-mail queued, in `session`."""
         assert account.id is not None
         token = secrets.token_urlsafe(TOKEN_BYTES)
-        expires_at = utcnow() + self._token_ttl
+        now = self._clock()
+        expires_at = now + self._token_ttl
         session.add(
             VerificationToken(
-                account_id=account.id, token_hash=hash_token(token), expires_at=expires_at
+                account_id=account.id,
+                token_hash=hash_token(token),
+                created_at=now,
+                expires_at=expires_at,
             )
         )
         if self._outbox is not None:
@@ -285,7 +401,7 @@ class AccountService:
             self._outbox.wake()
 
     async def verify(self, token: str) -> VerifyOutcome:
-        now = utcnow()
+        now = self._clock()
         async with self._db.session() as session:
             found = await session.exec(
                 select(VerificationToken).where(VerificationToken.token_hash == hash_token(token))
@@ -328,3 +444,77 @@ class AccountService:
             await session.commit()
             status = VerifyStatus.VERIFIED if won else VerifyStatus.ALREADY_VERIFIED
             return VerifyOutcome(status, **told)
+
+    # --- accounts never verified ----------------------------------------------------------------
+
+    def _notice(self, account: Account, warned_at: datetime) -> UnverifiedNotice:
+        deletes_at = max(account.created_at + self._unverified_ttl, warned_at + DELETION_NOTICE)
+        return UnverifiedNotice(account.telegram_chat_id, account.locale, account.email, deletes_at)
+
+    async def warn_unverified(self) -> list[UnverifiedNotice]:
+        """The accounts never verified that are now within DELETION_NOTICE of their deletion,
+        each marked as warned: each is returned once, to be told once."""
+        now = self._clock()
+        warn_from = now - max(self._unverified_ttl - DELETION_NOTICE, timedelta(0))
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(Account)
+                .where(col(Account.verified_at).is_(None))
+                .where(col(Account.deletion_warned_at).is_(None))
+                .where(col(Account.created_at) <= warn_from)
+            )
+            due = [(account.id, self._notice(account, now)) for account in found.all()]
+            notices = []
+            for account_id, notice in due:
+                # Conditional: of two processes sweeping at once, one tells the family.
+                marked = await session.exec(
+                    update(Account)
+                    .where(col(Account.id) == account_id)
+                    .where(col(Account.verified_at).is_(None))
+                    .where(col(Account.deletion_warned_at).is_(None))
+                    .values(deletion_warned_at=now)
+                )
+                if marked.rowcount == 1:
+                    notices.append(notice)
+            await session.commit()
+        return notices
+
+    async def delete_unverified(self) -> list[UnverifiedNotice]:
+        """Deletes the accounts never verified whose family was warned and whose time is up,
+        with their links and e-mails, freeing their addresses; returns whom to tell."""
+        now = self._clock()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(Account)
+                .where(col(Account.verified_at).is_(None))
+                .where(col(Account.deletion_warned_at).is_not(None))
+                .where(col(Account.created_at) <= now - self._unverified_ttl)
+            )
+            due = [
+                (account.id, self._notice(account, account.deletion_warned_at))
+                for account in found.all()
+                if account.deletion_warned_at is not None
+            ]
+        deleted = []
+        for account_id, notice in due:
+            if notice.deletes_at <= now and await self._delete_unverified(account_id):
+                deleted.append(notice)
+        return deleted
+
+    async def _delete_unverified(self, account_id: int | None) -> bool:
+        async with self._db.session() as session:
+            await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id) == account_id))
+            await session.exec(
+                delete(VerificationToken).where(col(VerificationToken.account_id) == account_id)
+            )
+            gone = await session.exec(
+                delete(Account)
+                .where(col(Account.id) == account_id)
+                .where(col(Account.verified_at).is_(None))
+            )
+            if gone.rowcount != 1:
+                # Verified at the last moment (or deleted by another process): keep it whole.
+                await session.rollback()
+                return False
+            await session.commit()
+        return True

@@ -57,6 +57,8 @@ COMMANDS = (
 )
 
 SWEEP_EVERY = timedelta(hours=1)
+# A family is told of its unverified account's deletion within minutes of the time, not an hour.
+UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
 # SIGTERM must end the process within 10 s: the handlers in flight get this long, the outbox
 # worker (stopped at the same time) a little less, and the rest takes well under a second.
 UPDATES_STOP_GRACE = 6.0
@@ -95,6 +97,8 @@ def build_services(settings: Settings, *, link_base: str) -> Services:
         token_ttl=timedelta(hours=settings.verification_ttl_hours),
         outbox=outbox,
         resend_limit_per_hour=settings.resend_limit_per_hour,
+        unverified_ttl=timedelta(days=settings.unverified_account_days),
+        max_accounts_per_user=settings.max_accounts_per_user,
     )
     registrations = Registrations(
         database, accounts, check_deliverability=settings.email_check_deliverability
@@ -177,6 +181,12 @@ def build_application(
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=SWEEP_EVERY, first=1, name="sweep")
     application.job_queue.run_repeating(
+        notices.unverified_accounts,
+        interval=UNVERIFIED_SWEEP_EVERY,
+        first=3,
+        name="unverified",
+    )
+    application.job_queue.run_repeating(
         volunteers.remind_unanswered, interval=volunteers.REMIND_EVERY, first=5, name="remind"
     )
     return application
@@ -210,9 +220,10 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         try:
             await context.bot.send_message(
                 chat.id,
+                # The failure may have been the very save of the answer: promise nothing.
                 _(
-                    "Perdón, algo falló de nuestro lado. Lo que ya escribió está guardado: "
-                    "intente de nuevo en un momento, o escriba /start."
+                    "Perdón, algo falló de nuestro lado y puede que su última respuesta no se "
+                    "haya guardado. Envíela de nuevo en un momento, o escriba /start."
                 ),
             )
         except TelegramError:
@@ -220,7 +231,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Hourly: forget unfinished drafts past their time, and old update ids."""
+    """Hourly: forget unfinished drafts past their time, old update ids, and the taken
+    addresses met more than a day ago."""
     found: Services = context.bot_data[SERVICES_KEY]
     expired = await found.registrations.expire_unfinished(
         timedelta(days=found.settings.draft_ttl_days)
@@ -229,6 +241,7 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("%d unfinished registrations expired", len(expired))
     found.expired_drafts = await found.registrations.users_with_expired_drafts()
     await found.updates.forget_older_than(KEEP_UPDATE_IDS)
+    await found.accounts.forget_old_probes()
     found.flood.forget_idle()
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 
 import aiosmtplib
 
+from bot.files import create_private, private_folder
 from bot.i18n import translator
 
 log = logging.getLogger("bot.mail")
@@ -245,13 +246,14 @@ class Mailer:
 
 
 def _write_eml(outbox_dir: Path, message: EmailMessage) -> Path:
-    outbox_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(outbox_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = outbox_dir / f"{stamp}-{uuid.uuid4().hex}.eml"
     # Whoever watches the outbox must never see half a message: write aside, then rename.
     tmp = outbox_dir / f".{path.name}.tmp"
     try:
-        with open(tmp, "xb") as handle:
+        # Owner-only: the message holds the verification link, as good as the password.
+        with os.fdopen(create_private(tmp), "wb") as handle:
             handle.write(message.as_bytes(policy=email.policy.default))
             handle.flush()
             os.fsync(handle.fileno())

@@ -36,6 +36,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.files import create_private, private_folder
 from bot.links import verification_link
 from bot.mail import Mailer, MailError, build_verification_email
 from bot.storage import Account, Database, OutboxEmail, utcnow
@@ -113,14 +114,12 @@ def load_or_create_key(path: Path) -> bytes:
         return _read_key(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = Fernet.generate_key()
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = create_private(tmp)
     try:
         try:
-            # The umask may only take bits away, but be explicit: the key is the owner's alone.
-            os.fchmod(fd, 0o600)
             os.write(fd, key + b"\n")
             os.fsync(fd)
         finally:

@@ -38,6 +38,7 @@ class FormContext:
 
     accounts: AccountService
     today: date
+    telegram_user_id: int
     locale: str = "es"
     check_deliverability: bool = False
 
@@ -86,11 +87,17 @@ async def _country(text: str, _answers: dict, ctx: FormContext, chosen: bool) ->
     return find_country(text, ctx.locale)
 
 
+# Said of a taken address to a Telegram user that has met too many: nothing about an account.
+ADDRESS_UNUSABLE = N_("Ese correo electrónico no se puede usar. Escriba otro correo electrónico.")
+
+
 async def _email(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> Result:
     result = validate_email(
         text, check_deliverability=ctx.check_deliverability, accept_as_typed=chosen
     )
     if isinstance(result, Valid) and await ctx.accounts.email_taken(result.value):
+        if not await ctx.accounts.may_name_taken(ctx.telegram_user_id, result.value):
+            return Invalid(ADDRESS_UNUSABLE)
         return Invalid(
             N_(
                 "Ya existe una cuenta con el correo {email}. No se puede crear otra con el "
@@ -375,6 +382,7 @@ class Registrations:
         context = FormContext(
             accounts=self._accounts,
             today=self._today(),
+            telegram_user_id=draft.telegram_user_id,
             locale=draft.locale,
             check_deliverability=self._check_deliverability,
         )
@@ -421,7 +429,8 @@ class Registrations:
         """Creates the account from a finished draft, then forgets the draft.
 
         Raises EmailTaken when the address got an account meanwhile; the draft then asks
-        for another address.
+        for another address. Raises TooManyAccounts when the family has made as many as it
+        may; the draft stays as it is.
         """
         answers = draft.answers
         new = NewAccount(

@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     outbox_retry_cap_seconds: float = Field(default=300.0, gt=0)
     draft_ttl_days: float = Field(default=30.0, gt=0)
     resend_limit_per_hour: int = Field(default=3, ge=1)
+    # An account never verified is deleted after this long, freeing its address; its family is
+    # told a day before (bot.accounts.DELETION_NOTICE), and again once it is gone.
+    unverified_account_days: float = Field(default=7.0, gt=0)
+    # A family may register several children, each with an account; beyond this, a volunteer.
+    max_accounts_per_user: int = Field(default=5, ge=1)
 
     # Set: updates arrive by webhook on the web server (path taken from the URL); unset: polling.
     webhook_url: str | None = None

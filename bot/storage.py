@@ -6,6 +6,8 @@ Runs on SQLite (the embedded default, through aiosqlite) and on PostgreSQL (asyn
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import Field, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.files import FILE_MODE, make_private, private_folder
 from bot.migrations import upgrade_to_head
 
 
@@ -45,6 +48,8 @@ class Account(SQLModel, table=True):
     locale: str = Field(default="es", max_length=16)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     verified_at: NaiveDatetime | None = None
+    # Set when the family was told that this account, never verified, will be deleted (once).
+    deletion_warned_at: NaiveDatetime | None = None
 
 
 class VerificationToken(SQLModel, table=True):
@@ -119,9 +124,16 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        options: dict[str, Any] = {"echo": echo}
+        # A statement's parameters are a family's answers, password hashes, token hashes: an
+        # error (logged, or shown in a traceback) must name the statement, never the values.
+        options: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        self._sqlite_file = _sqlite_file(url) if self.is_sqlite else None
+        if self._sqlite_file is not None:
+            # Made owner-only before SQLite first opens it: SQLite gives the -wal and -shm files
+            # it makes later the main file's mode.
+            private_folder(self._sqlite_file.parent)
+            make_private(self._sqlite_file)
         if self.is_sqlite:
-            _ensure_sqlite_folder(url)
             options["connect_args"] = {"timeout": 30}
         else:
             options["pool_pre_ping"] = True
@@ -163,20 +175,34 @@ class Database:
                 driver = (await connection.get_raw_connection()).driver_connection
                 try:
                     await driver.execute("PRAGMA journal_mode=WAL")
+                    self._narrow_journals()
                     return
                 except sqlite3.OperationalError as error:
                     if "locked" not in str(error) or loop.time() > deadline:
                         raise
             await asyncio.sleep(0.05)
 
+    def _narrow_journals(self) -> None:
+        # A release before files were kept owner-only left its journals to the umask; one that
+        # still lies about (another process has the database open) keeps that mode until then.
+        if self._sqlite_file is None:
+            return
+        for suffix in ("-wal", "-shm"):
+            journal = self._sqlite_file.with_name(self._sqlite_file.name + suffix)
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(journal, FILE_MODE)
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
-def _ensure_sqlite_folder(url: str) -> None:
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of an SQLite URL; None for an in-memory database."""
     path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = path.partition("?")[0]
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -259,3 +285,13 @@ class RegistrationStart(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
     started_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class TakenAddressSeen(SQLModel, table=True):
+    """A Telegram user met an address that already has an account. Past a few in a day, it is no
+    longer told which addresses have one. Kept a day, and only as a hash of the address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    email_hash: str = Field(max_length=64)
+    seen_at: NaiveDatetime = Field(default_factory=utcnow, index=True)

@@ -1,18 +1,24 @@
 """News for a family that does not come from its own message: the link was opened on the web,
-or the mail server refused the e-mail. Both arrive through python-telegram-bot's update queue."""
+or the mail server refused the e-mail (both through python-telegram-bot's update queue), and an
+account never verified is about to be deleted, or was (a job)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.accounts import VerifyOutcome
-from bot.i18n import translator
+from bot.accounts import UnverifiedNotice, VerifyOutcome
+from bot.i18n import N_, translator
 from bot.outbox import FailedEmail
 from bot.portal import Home
+from bot.validation import format_date
 from conversations.common import services
 from conversations.menu import home_text, menu_keyboard
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,42 @@ async def email_refused(update: EmailRefused, context: ContextTypes.DEFAULT_TYPE
         "estaba mal escrito, cree la cuenta de nuevo con /crear_cuenta y el correo correcto."
     )
     await context.bot.send_message(account.telegram_chat_id, text)
+
+
+UNVERIFIED_WARNING = N_(
+    "La cuenta con el correo {email} todavía no fue validada. Si no abre el enlace de "
+    "validación, la cuenta se borrará el {date}. ¿No encuentra el enlace? Escriba /reenviar y "
+    "le envío uno nuevo."
+)
+UNVERIFIED_DELETED = N_(
+    "La cuenta con el correo {email} se borró porque no fue validada a tiempo. Puede crearla "
+    "de nuevo con /crear_cuenta."
+)
+
+
+async def unverified_accounts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A job: warns the families whose account, never verified, is about to be deleted, then
+    deletes the ones whose time is up and tells them. Each is told once: the account is marked
+    (or gone) before the message is tried."""
+    accounts = services(context).accounts
+    for notice in await accounts.warn_unverified():
+        await _tell(context, notice, UNVERIFIED_WARNING)
+    for notice in await accounts.delete_unverified():
+        await _tell(context, notice, UNVERIFIED_DELETED)
+
+
+async def _tell(context: ContextTypes.DEFAULT_TYPE, notice: UnverifiedNotice, msgid: str) -> None:
+    _ = translator(notice.locale)
+    text = _(msgid, email=notice.email, date=format_date(notice.deletion_date))
+    try:
+        await context.bot.send_message(notice.telegram_chat_id, text)
+    except TelegramError as error:
+        # A family that blocked the bot, or a chat that is gone: the others are still told.
+        logger.warning(
+            "could not tell chat %s about its unverified account: %s",
+            notice.telegram_chat_id,
+            error,
+        )
 
 
 def handlers() -> list[TypeHandler]:

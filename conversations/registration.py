@@ -21,9 +21,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.accounts import CreatedAccount, EmailTaken
+from bot.accounts import CreatedAccount, EmailTaken, TooManyAccounts
 from bot.i18n import N_, Translate, translator
 from bot.registration import (
+    ADDRESS_UNUSABLE,
     FIELDS,
     FIELDS_BY_KEY,
     HUMAN_CHECK,
@@ -373,13 +374,25 @@ async def create_account(
         return await ask(context, draft)
     try:
         created = await found.registrations.create_account(draft)
-    except EmailTaken:
+    except EmailTaken as taken:
         return await ask(
             context,
             draft,
             _(
                 "Ese correo electrónico ya tiene una cuenta: no se puede crear otra con el mismo "
                 "correo. Escriba otro correo electrónico."
+            )
+            if taken.named
+            else _(ADDRESS_UNUSABLE),
+        )
+    except TooManyAccounts as limit:
+        return await ask(
+            context,
+            draft,
+            _(
+                "Ya creó el máximo de cuentas que se pueden crear desde este Telegram ({n}). Si "
+                "necesita otra, hable con un voluntario: /voluntario.",
+                n=limit.count,
             ),
         )
     # The e-mail was queued in the outbox with the account; its worker sends it.

@@ -9,9 +9,11 @@ import threading
 import time
 from datetime import date, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
 from sqlalchemy import text, update
 from sqlmodel import col, select
 
@@ -22,11 +24,15 @@ from bot.accounts import (
     EmailTaken,
     NewAccount,
     PasswordHashing,
+    TooManyAccounts,
     VerifyStatus,
     hash_token,
     password_candidates,
 )
+from bot.mail import Mailer, MailSettings
+from bot.outbox import Outbox, TokenSeal
 from bot.storage import Account, Database, VerificationToken, utcnow
+from tests.test_tickets import Clock
 
 LINK_BASE = "https://bot.example.org"
 TTL = timedelta(hours=48)
@@ -379,3 +385,165 @@ async def test_a_password_is_found_in_a_message_only_with_its_hash() -> None:
     assert await hashing.found_in("mi clave es Clave-Secreta-2024 ayuda", [other, secret])
     assert not await hashing.found_in("mi clave es otra cosa distinta", [other, secret])
     assert not await hashing.found_in("Clave-Secreta-2024", [])
+
+
+# --- accounts never verified, accounts per user, taken addresses met --------------------------
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(utcnow())
+
+
+def accounts_on(db: Database, clock: Clock, tmp_path: Path, **options: object) -> AccountService:
+    # With an outbox that never sends: the account's e-mail stays, to be deleted with it.
+    mailer = Mailer(
+        MailSettings(
+            host=None,
+            port=None,
+            username=None,
+            password=None,
+            mail_from="bot@example.org",
+            outbox_dir=tmp_path / "outbox",
+        )
+    )
+    outbox = Outbox(
+        db,
+        mailer,
+        TokenSeal(Fernet.generate_key()),
+        link_base=LINK_BASE,
+        mail_from="bot@example.org",
+    )
+    return AccountService(
+        db,
+        link_base=LINK_BASE,
+        outbox=outbox,
+        unverified_ttl=timedelta(days=7),
+        clock=clock,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def test_an_unverified_account_is_warned_once_then_deleted_and_its_address_freed(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    accounts = accounts_on(db, clock, tmp_path)
+    created = await accounts.create(new_account("Olvidada@Example.org"))
+    verified = await accounts.create(new_account("validada@example.org"))
+    await accounts.verify(token_of(verified))
+    made_at = clock.now
+
+    clock.advance(days=5, hours=23)  # more than a day before the deletion: nothing yet
+    assert await accounts.warn_unverified() == []
+
+    clock.advance(hours=1)  # a day before
+    warned = await accounts.warn_unverified()
+    assert [(n.email, n.telegram_chat_id) for n in warned] == [
+        ("olvidada@example.org", created.account.telegram_chat_id)
+    ]
+    assert warned[0].deletes_at == made_at + timedelta(days=7)
+    assert warned[0].deletion_date == (made_at + timedelta(days=7) - timedelta(hours=4)).date()
+    assert await accounts.warn_unverified() == []  # told once
+    assert await accounts.delete_unverified() == []  # not before its time
+    assert await accounts.email_taken("olvidada@example.org")
+
+    clock.advance(days=1)
+    deleted = await accounts.delete_unverified()
+    assert [n.email for n in deleted] == ["olvidada@example.org"]
+    assert await accounts.delete_unverified() == []
+    assert not await accounts.email_taken("olvidada@example.org")
+    assert await accounts.email_taken("validada@example.org")  # verified: kept for good
+    assert await accounts.warn_unverified() == []
+    # Its links and its e-mail went with it; the verified account's stayed.
+    tokens = await all_rows(db, "verificationtoken")
+    emails = await all_rows(db, "outboxemail")
+    assert len(tokens) == 1 and len(emails) == 1
+    assert verified.account.id in tokens[0] and verified.account.id in emails[0]
+
+    again = await accounts.create(new_account("olvidada@example.org"))
+    assert (await accounts.verify(token_of(again))).status is VerifyStatus.VERIFIED
+
+
+async def test_a_warning_that_comes_late_still_leaves_a_day(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    accounts = accounts_on(db, clock, tmp_path)
+    await accounts.create(new_account("tarde@example.org"))
+
+    clock.advance(days=10)  # the bot was down past the account's time
+    warned = await accounts.warn_unverified()
+    assert [n.deletes_at for n in warned] == [clock.now + timedelta(days=1)]
+    assert await accounts.delete_unverified() == []
+
+    clock.advance(hours=23)
+    assert await accounts.delete_unverified() == []
+    clock.advance(hours=1)
+    assert [n.email for n in await accounts.delete_unverified()] == ["tarde@example.org"]
+
+
+async def test_an_account_verified_after_its_warning_is_kept(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    accounts = accounts_on(db, clock, tmp_path)
+    created = await accounts.create(new_account("a-tiempo@example.org"))
+    clock.advance(days=6, hours=12)
+    assert len(await accounts.warn_unverified()) == 1
+
+    # The first link expired long ago: the family asks /reenviar, as the notice says.
+    resent = await accounts.resend(created.account.telegram_user_id)
+    assert resent.created is not None
+    assert (await accounts.verify(token_of(resent.created))).status is VerifyStatus.VERIFIED
+    clock.advance(days=30)
+    assert await accounts.delete_unverified() == []
+    assert await accounts.email_taken("a-tiempo@example.org")
+
+
+async def test_a_telegram_user_makes_at_most_the_allowed_accounts(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    accounts = accounts_on(db, clock, tmp_path, max_accounts_per_user=2)
+    for n in range(2):
+        await accounts.create(new_account(f"hijo{n}@example.org", telegram_user_id=31))
+
+    with pytest.raises(TooManyAccounts) as refused:
+        await accounts.create(new_account("hijo2@example.org", telegram_user_id=31))
+    assert refused.value.count == 2
+    assert not await accounts.email_taken("hijo2@example.org")
+    assert len(await all_rows(db, "account")) == 2
+    assert len(await all_rows(db, "outboxemail")) == 2
+
+    # Another family is not held back; a deleted unverified account frees a place.
+    await accounts.create(new_account("otra@example.org", telegram_user_id=32))
+    clock.advance(days=6, hours=1)
+    await accounts.warn_unverified()
+    clock.advance(days=1)
+    await accounts.delete_unverified()
+    await accounts.create(new_account("hijo2@example.org", telegram_user_id=31))
+
+
+async def test_past_three_taken_addresses_a_day_none_is_named(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    accounts = accounts_on(db, clock, tmp_path)
+    for letter in "abcde":
+        await accounts.create(new_account(f"{letter}@example.org"))
+    prober = 77
+
+    named = [await accounts.may_name_taken(prober, f"{c}@example.org") for c in "aab"]
+    assert named == [True, True, True]  # the same address again is no new one
+    assert await accounts.may_name_taken(prober, "C@example.org")
+    assert not await accounts.may_name_taken(prober, "d@example.org")  # the fourth
+    assert await accounts.may_name_taken(prober, "a@example.org")  # one it was already told
+    # At the last step, the same: the account is not confirmed.
+    with pytest.raises(EmailTaken) as taken:
+        await accounts.create(new_account("e@example.org", telegram_user_id=prober))
+    assert not taken.value.named
+    assert await accounts.may_name_taken(78, "d@example.org")  # another user: its own count
+
+    # Only hashes are kept, and only for a day.
+    stored = await all_rows(db, "takenaddressseen")
+    assert stored and not any("example.org" in str(row) for row in stored)
+    clock.advance(days=1, seconds=1)
+    assert await accounts.may_name_taken(prober, "d@example.org")
+    await accounts.forget_old_probes()
+    assert len(await all_rows(db, "takenaddressseen")) == 1

@@ -4,8 +4,8 @@ forum the bot is in, and must not find the ticket.
 Tickets made before this learn their group from their first message relayed there (the header
 posted in the topic).
 
-Revision ID: 0003_topic_chat
-Revises: 0002_volunteers
+Revision ID: 0004_topic_chat
+Revises: 0003_unverified_and_probes
 Create Date: 2026-12-01
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_topic_chat"
-down_revision: str | Sequence[str] | None = "0002_volunteers"
+revision: str = "0004_topic_chat"
+down_revision: str | Sequence[str] | None = "0003_unverified_and_probes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
