@@ -11,6 +11,7 @@ from functools import cache
 
 from babel import Locale
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from bot.i18n import DEFAULT_LOCALE, N_
 from bot.results import Choice, Invalid, Suggestion, Valid
@@ -19,11 +20,11 @@ from bot.results import Choice, Invalid, Suggestion, Valid
 COMMON_COUNTRIES: tuple[str, ...] = ("VE", "PE", "HT", "CO", "BO", "AR", "EC", "DO", "CN", "CU")
 
 COUNTRY_NOT_RECOGNISED = N_(
-    "No reconocí ese país. Escriba el nombre del país en español, por ejemplo: Venezuela, "
+    "No encontré ese país. Escriba el nombre del país en español, por ejemplo: Venezuela, "
     "o toque uno de los botones."
 )
-COUNTRY_DID_YOU_MEAN = N_("¿Quisiste decir {name}?")
-COUNTRY_DID_YOU_MEAN_SEVERAL = N_("¿Quisiste decir alguno de estos países?")
+COUNTRY_DID_YOU_MEAN = N_("¿Quiso decir {name}?")
+COUNTRY_DID_YOU_MEAN_SEVERAL = N_("¿Quiso decir alguno de estos países?")
 
 # CLDR names groupings and pseudo-regions alongside countries; none is a place one is born in.
 # AC, CP, CQ, DG, EA, IC and TA are only "exceptionally reserved" in ISO 3166-1 (parts of other
@@ -181,6 +182,18 @@ def _score(query: str, key: str, **_: object) -> float:
     return max(fuzz.ratio(query, key), fuzz.token_sort_ratio(query, key))
 
 
+def _genuinely_close(query: str, key: str) -> bool:
+    """A slip of the fingers, not another word: at most one or two letters wrong, swapped,
+    missing or extra (three in a long name), in the words' order or sorted. The ratio alone
+    finds "Armenia" in "Narnia"; no one born in Armenia types that."""
+    allowed = 1 if len(key) <= 5 else 2 if len(key) <= 12 else 3
+    distance = min(
+        OSA.distance(query, key),
+        OSA.distance(" ".join(sorted(query.split())), " ".join(sorted(key.split()))),
+    )
+    return distance <= allowed
+
+
 def _suggest(codes: list[str], locale: str) -> Suggestion:
     choices = tuple(Choice(label=country_name(code, locale), value=code) for code in codes)
     if len(choices) == 1:
@@ -201,9 +214,13 @@ def find_country(text: str, locale: str = DEFAULT_LOCALE) -> Valid[str] | Invali
             return Valid(codes[0]) if len(codes) == 1 else _suggest(list(codes), locale)
     if len(query) < 3:
         return Invalid(COUNTRY_NOT_RECOGNISED)
-    matches = process.extract(
-        query, _fuzzy_keys(locale), scorer=_score, score_cutoff=_FUZZY_CUTOFF, limit=None
-    )
+    matches = [
+        match
+        for match in process.extract(
+            query, _fuzzy_keys(locale), scorer=_score, score_cutoff=_FUZZY_CUTOFF, limit=None
+        )
+        if _genuinely_close(query, match[0])
+    ]
     if not matches:
         return Invalid(COUNTRY_NOT_RECOGNISED)
     best_score = matches[0][1]

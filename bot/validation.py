@@ -162,7 +162,7 @@ EMAIL_UNDELIVERABLE = N_(
     "No se pueden enviar correos a {domain}. Revise lo que escribió después de la @, "
     "por ejemplo: nombre@gmail.com"
 )
-EMAIL_DID_YOU_MEAN = N_("¿Quisiste decir {suggested}?")
+EMAIL_DID_YOU_MEAN = N_("¿Quiso decir {suggested}?")
 EMAIL_CONFIRMATION_MISMATCH = N_(
     "Los dos correos no coinciden. Escriba otra vez el mismo correo que escribió antes."
 )

@@ -135,7 +135,7 @@ def test_ambiguous_names_offer_each_country(typed: str, options: set[str]) -> No
     result = find_country(typed)
     assert isinstance(result, Suggestion)
     assert set(codes(result)) == options
-    assert result.message == "¿Quisiste decir alguno de estos países?"
+    assert result.message == "¿Quiso decir alguno de estos países?"
     for choice in result.choices:
         assert choice.label == country_name(choice.value)
 
@@ -175,7 +175,7 @@ def test_misspelling_offers_the_right_country(typed: str, code: str) -> None:
 def test_one_candidate_is_named_in_the_question() -> None:
     result = find_country("Hiati")
     assert result == Suggestion(
-        message="¿Quisiste decir {name}?",
+        message="¿Quiso decir {name}?",
         choices=(Choice(label="Haití", value="HT"),),
         params={"name": "Haití"},
     )
@@ -185,7 +185,7 @@ def test_near_equal_candidates_are_offered_together() -> None:
     result = find_country("Irah")
     assert isinstance(result, Suggestion)
     assert set(codes(result)) == {"IR", "IQ"}
-    assert result.message == "¿Quisiste decir alguno de estos países?"
+    assert result.message == "¿Quiso decir alguno de estos países?"
 
 
 @pytest.mark.parametrize(
@@ -224,3 +224,19 @@ def test_every_country_is_found_by_its_own_name() -> None:
             assert isinstance(result, Suggestion) and code in codes(result)
         else:
             assert result == Valid(code), code
+
+
+@pytest.mark.parametrize("typed", ["Narnia", "Wakanda", "Atlantis", "Gondor", "Mordor"])
+def test_a_country_that_does_not_exist_is_told_so(typed: str) -> None:
+    result = find_country(typed)
+    assert isinstance(result, Invalid)
+    assert result.message.startswith("No encontré ese país")
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("Hiati", "HT"), ("Kolombia", "CO"), ("Benezuela", "VE"), ("Perou", "PE"), ("Bolibia", "BO")],
+)
+def test_a_slip_of_the_fingers_is_still_suggested(typed: str, code: str) -> None:
+    result = find_country(typed)
+    assert isinstance(result, Suggestion) and code in codes(result)

@@ -350,7 +350,7 @@ def test_email_domain_typo_offers_both_addresses(typed: str, suggested: str) -> 
     result = validate_email(typed)
     typed_normalised = typed.strip().lower()
     assert result == Suggestion(
-        message="¿Quisiste decir {suggested}?",
+        message="¿Quiso decir {suggested}?",
         params={"suggested": suggested},
         choices=(
             Choice(label=suggested, value=suggested),
