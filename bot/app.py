@@ -17,7 +17,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.warnings import PTBUserWarning
@@ -139,7 +139,6 @@ def build_application(
                 {registration.NAME: lambda: registration.saved_conversations(services)}
             )
         )
-        .post_init(_publish_commands)
     )
     if base_url:
         builder = builder.base_url(base_url)
@@ -164,7 +163,7 @@ def build_application(
     # answer what does not fit); then the commands and notices outside it; and last the hint
     # for a message nothing awaited, and the answer to a button nothing took.
     group = services.settings.volunteers_chat_id
-    trusted = trust.handler(volunteers.COMMANDS, volunteers.GROUP_BUTTONS)
+    trusted = trust.handler(volunteers.COMMAND_NAMES, volunteers.GROUP_BUTTONS)
     application.add_handler(trusted, group=-3)  # who may be heard at all
     application.add_handler(guards.handler(), group=-2)  # flood, redelivery, expired drafts
     application.add_handlers(volunteers.volunteer_handlers(group), group=-1)  # their group only
@@ -245,15 +244,24 @@ async def _sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     found.flood.forget_idle()
 
 
-async def _publish_commands(application: Application) -> None:
+async def publish_commands(application: Application, volunteers_chat_id: int | None) -> None:
+    """The menu of commands: the families' everywhere, the volunteers' in their group.
+
+    Called by RunningBot.start itself: python-telegram-bot runs `post_init` only from
+    run_polling/run_webhook, which this bot does not use."""
     _ = translator("es")
-    try:
-        await application.bot.set_my_commands(
-            [BotCommand(name, _(description)) for name, description in COMMANDS]
-        )
-    except TelegramError as error:
-        # The menu of commands is a convenience; the bot works without it.
-        logger.warning("could not publish the command menu: %s", error)
+    menus: list[tuple[list[BotCommand], BotCommandScopeChat | None]] = [
+        ([BotCommand(name, _(description)) for name, description in COMMANDS], None)
+    ]
+    if volunteers_chat_id is not None:
+        team = [BotCommand(name, _(description)) for name, description in volunteers.COMMANDS]
+        menus.append((team, BotCommandScopeChat(volunteers_chat_id)))
+    for commands, scope in menus:
+        try:
+            await application.bot.set_my_commands(commands, scope=scope)
+        except TelegramError as error:
+            # The menu of commands is a convenience; the bot works without it.
+            logger.warning("could not publish the command menu (%s): %s", scope, error)
 
 
 def webhook_secret(settings: Settings, token: str) -> str:
@@ -322,6 +330,7 @@ class RunningBot:
             )
             await self.application.initialize()
             await self.application.start()
+            await publish_commands(self.application, self.settings.volunteers_chat_id)
             await self.services.outbox.start()
             await self._take_updates()
         except BaseException:

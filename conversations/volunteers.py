@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Translate, translator
+from bot.i18n import N_, Translate, translator
 from bot.registration import FIELDS, FIELDS_BY_KEY, HUMAN_CHECK, SUMMARY, position
 from bot.services import Services
 from bot.splitting import CAPTION_LIMIT, telegram_length
@@ -52,7 +52,15 @@ CLOSE = "ticket:close"
 HELPED = "ticket:helped"
 PENDING_PAGE = "pending"
 PENDING_PER_PAGE = 25
-COMMANDS = ("pendientes", "cerrar", "estadisticas", "bloquear", "desbloquear")
+# The volunteers' own commands, with their descriptions for the group's menu.
+COMMANDS = (
+    ("pendientes", N_("Consultas abiertas, de la más antigua a la más nueva")),
+    ("cerrar", N_("Cerrar la consulta de este tema o de este mensaje")),
+    ("estadisticas", N_("Cuentas y consultas de los últimos 7 y 30 días")),
+    ("bloquear", N_("Bloquear a quien abusa del servicio")),
+    ("desbloquear", N_("Volver a permitir a alguien bloqueado")),
+)
+COMMAND_NAMES = tuple(name for name, _description in COMMANDS)
 # Callback-data prefixes of the buttons the bot posts in the volunteers' group.
 GROUP_BUTTONS = (PENDING_PAGE + ":",)
 MEMBER_STATUSES = {ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER}
@@ -670,7 +678,7 @@ def family_handlers() -> list[BaseHandler]:
         CommandHandler("cancelar", close_by_family, filters=private),
         CallbackQueryHandler(close_by_family, pattern=f"^{CLOSE}$"),
         CallbackQueryHandler(final(helped), pattern=f"^{HELPED}:"),
-        CommandHandler(list(COMMANDS), final(not_for_families), filters=private),
+        CommandHandler(list(COMMAND_NAMES), final(not_for_families), filters=private),
         MessageHandler(private & ~filters.COMMAND, relay_to_volunteers),
     ]
 

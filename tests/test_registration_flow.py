@@ -271,3 +271,13 @@ async def test_unknown_and_expired_links_get_a_page_that_says_what_to_do(
         assert expired.status_code == 410 and "/reenviar" in expired.text
         unknown = await client.get(running_bot.link_base + "/validate/" + "x" * 43)
         assert unknown.status_code == 404 and "no es válido" in unknown.text
+
+
+async def test_the_command_menu_is_published_at_start(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    menu = telegram.commands[('{"type": "default"}', "")]
+    names = [command["command"] for command in menu]
+    assert names[:2] == ["start", "crear_cuenta"]
+    assert {"reenviar", "preguntas", "voluntario", "bandeja", "cancelar", "ayuda"} <= set(names)
+    assert all(command["description"] for command in menu)

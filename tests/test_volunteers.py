@@ -4,6 +4,8 @@ family signed by the team, and the volunteers' commands work only for them."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.local_telegram import LocalBotApi, LocalGroup, LocalUser
@@ -222,3 +224,11 @@ async def test_without_a_volunteers_group_the_family_is_told_where_to_ask(
     family = telegram.user(user_id=7308)
     told = await family.reply("/voluntario")
     assert "serviciomigraciones.cl" in told["text"]
+
+
+async def test_the_volunteers_group_has_its_own_command_menu(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    scope = json.dumps({"type": "chat", "chat_id": GROUP}, sort_keys=True)
+    names = [command["command"] for command in telegram.commands[(scope, "")]]
+    assert names == ["pendientes", "cerrar", "estadisticas", "bloquear", "desbloquear"]
