@@ -181,21 +181,23 @@ class PasswordHashing:
 
 
 # A family's hashes (its draft's and its newest accounts') and the words of one message tried
-# against them: at ~0.1 s a check, a question to the volunteers waits a second at the most.
-MAX_HASHES_CHECKED = 3
-MAX_WORDS_CHECKED = 4
+# against them: at ~0.1 s a check, a question to the volunteers waits 1.4 s at the most.
+MAX_HASHES_CHECKED = 2
+MAX_WORDS_CHECKED = 6
+_PUNCTUATION = ".,;:!?¡¿\"'()«»"
 
 
 def password_candidates(text: str) -> list[str]:
     """The whole text, then its longest words that could be a password (8 characters or more,
     as the portal asks), without repeats."""
-    # Passwords keep their spaces (bot.validation), so the text as typed comes first.
-    words = sorted(
-        {word.strip(".,;:!?¡¿\"'()«»") for word in text.split()},
-        key=lambda word: (-len(word), word),
-    )
+    # Passwords keep their spaces (bot.validation), so the text as typed comes first. A word
+    # is tried as typed and without the punctuation around it ("Clave2024!" may be either),
+    # those with a digit or a symbol first: that is what the portal's passwords look like.
+    typed = text.split()
+    words = {*typed, *(word.strip(_PUNCTUATION) for word in typed)}
+    ranked = sorted(words, key=lambda w: (w.strip(_PUNCTUATION).isalpha(), -len(w), w))
     found: list[str] = []
-    for candidate in (text, text.strip(), *words):
+    for candidate in (text, text.strip(), *ranked):
         if len(found) > MAX_WORDS_CHECKED:
             break
         if MIN_PASSWORD_LENGTH <= len(candidate) <= MAX_PASSWORD_LENGTH and candidate not in found:

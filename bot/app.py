@@ -14,10 +14,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, Defaults
 from telegram.warnings import PTBUserWarning
@@ -205,16 +207,27 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Only ids are logged: an update may hold a password the family has just typed.
     update_id = getattr(update, "update_id", None)
     chat = update.effective_chat if isinstance(update, Update) else None
-    logger.error(
-        "handler failed (update %s, chat %s)",
-        update_id,
-        chat.id if chat else None,
-        exc_info=context.error,
-    )
+    if isinstance(context.error, DBAPIError):
+        # The database's own message can quote values (PostgreSQL's DETAIL, asyncpg's
+        # out-of-range argument), which hide_parameters does not reach: its kind only.
+        logger.error(
+            "handler failed (update %s, chat %s): database error %s",
+            update_id,
+            chat.id if chat else None,
+            type(context.error.orig).__name__,
+        )
+    else:
+        logger.error(
+            "handler failed (update %s, chat %s)",
+            update_id,
+            chat.id if chat else None,
+            exc_info=context.error,
+        )
     hook = context.bot_data.get(_ERROR_HOOK)
     if hook is not None and context.error is not None:
         hook(context.error)
-    if chat is not None and isinstance(update, Update):
+    # The text is for a family; the volunteers' group sees the failure in the logs only.
+    if chat is not None and chat.type == ChatType.PRIVATE and isinstance(update, Update):
         _ = translator(locale_of(update))
         try:
             await context.bot.send_message(

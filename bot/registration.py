@@ -6,6 +6,7 @@ shows and forwards; it never decides what comes next.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -92,8 +93,9 @@ ADDRESS_UNUSABLE = N_("Ese correo electrónico no se puede usar. Escriba otro co
 
 
 async def _email(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> Result:
-    result = validate_email(
-        text, check_deliverability=ctx.check_deliverability, accept_as_typed=chosen
+    # With the DNS check on, validation waits on the network: never on the event loop.
+    result = await asyncio.to_thread(
+        validate_email, text, check_deliverability=ctx.check_deliverability, accept_as_typed=chosen
     )
     if isinstance(result, Valid) and await ctx.accounts.email_taken(result.value):
         if not await ctx.accounts.may_name_taken(ctx.telegram_user_id, result.value):

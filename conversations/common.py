@@ -90,9 +90,16 @@ def button_fields(update: Update, prefix: str, count: int) -> list[str] | None:
     return fields if len(fields) == count else None
 
 
+# Ids in the database are 32-bit integers: a larger one would make PostgreSQL fail the query.
+_LARGEST_ID = 2**31 - 1
+
+
 def whole_number(text: str) -> int | None:
     """A plain non-negative number as button data carries it ("12"), or None."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    number = int(text)
+    return number if number <= _LARGEST_ID else None
 
 
 async def answer_button(update: Update, text: str | None) -> None:

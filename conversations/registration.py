@@ -434,7 +434,8 @@ async def send_link_message(
     except BadRequest as error:
         # Telegram refuses URL buttons to hosts it cannot reach (a local PUBLIC_URL): the
         # link in the text still works.
-        logger.warning("link button refused (%s); sending the link as text only", error)
+        # Not the error's text: Telegram quotes the refused URL, which holds the token.
+        logger.warning("link button refused (%s); sending the link as text only", type(error))
         await context.bot.send_message(chat_id, text, link_preview_options=no_preview)
 
 

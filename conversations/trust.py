@@ -58,14 +58,21 @@ def handler(volunteer_commands: Collection[str], volunteer_buttons: Collection[s
 
         chat = update.effective_chat
         if chat is None:
-            # A button on a message the bot can no longer see, an inline query, a poll: none
-            # of them is a family's chat.
+            # A button of an inline message, an inline query, a poll: none of them is a
+            # family's chat.
             if update.callback_query is not None:
                 await answer_button(update, texts(update)("Este botón ya no sirve."))
             raise ApplicationHandlerStop
 
-        if update.edited_message is not None or update.edited_channel_post is not None:
-            if chat.type == ChatType.PRIVATE:
+        if (
+            update.edited_message is not None
+            or update.edited_channel_post is not None
+            or update.edited_business_message is not None
+        ):
+            user = update.effective_user
+            if update.edited_message is None:
+                pass  # a channel's or a business chat's: nobody here to tell
+            elif chat.type == ChatType.PRIVATE and user is not None and user.id == chat.id:
                 await _family_edited(update, context)
             elif chat.id == group:
                 await _volunteer_edited(update, context)
@@ -73,10 +80,33 @@ def handler(volunteer_commands: Collection[str], volunteer_buttons: Collection[s
 
         message = update.effective_message if update.callback_query is None else None
         if chat.type == ChatType.PRIVATE:
-            return
+            # A family's own messages and buttons only: a business account's chat with a
+            # customer (business_message) is private too, but it is not the sender's own.
+            user = update.effective_user
+            own = user is not None and user.id == chat.id
+            if own and (update.message is not None or update.callback_query is not None):
+                return
+            raise ApplicationHandlerStop
+        if message is not None and group is not None and message.migrate_from_chat_id == group:
+            # The volunteers' group became a supergroup (topics turned on): a new id.
+            logger.error(
+                "the volunteers' group %s is now %s: set VOLUNTEERS_CHAT_ID=%s",
+                group,
+                chat.id,
+                chat.id,
+            )
+            raise ApplicationHandlerStop
         command = command_of(message, context.bot.username)
         query = update.callback_query
         if group is not None and chat.id == group:
+            if message is not None and message.migrate_to_chat_id is not None:
+                logger.error(
+                    "the volunteers' group %s is now %s: set VOLUNTEERS_CHAT_ID=%s",
+                    group,
+                    message.migrate_to_chat_id,
+                    message.migrate_to_chat_id,
+                )
+                raise ApplicationHandlerStop
             if message is not None and message.sender_chat is not None:
                 # Sent as the group itself (an anonymous admin) or by a linked channel: nobody
                 # whose membership can be checked.

@@ -12,7 +12,7 @@ import logging
 import math
 from datetime import UTC, datetime, timedelta
 
-from telegram import ChatMember, Message, ReplyParameters, Update
+from telegram import ChatMember, Message, MessageOriginUser, ReplyParameters, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
@@ -31,6 +31,7 @@ from bot.registration import FIELDS, FIELDS_BY_KEY, HUMAN_CHECK, SUMMARY, positi
 from bot.services import Services
 from bot.splitting import CAPTION_LIMIT, telegram_length
 from bot.storage import Ticket, utcnow
+from bot.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from conversations.common import (
     button_fields,
     delete_quietly,
@@ -118,7 +119,13 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
     found.open_tickets.add(user.id)
     if created:
-        await _announce_ticket(context, ticket)
+        try:
+            await _announce_ticket(context, ticket)
+        except TelegramError as error:
+            # The group cannot be reached now; the ticket stays, and the family can leave it.
+            logger.warning("ticket %s not announced in the group: %s", ticket.id, error)
+            await _volunteers_unreachable(context, ticket)
+            raise ApplicationHandlerStop from None
     ahead = max(0, await found.tickets.waiting_position(ticket.id) - 1)
     await reply(
         update,
@@ -164,6 +171,17 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
         found.open_tickets.discard(user.id)
         return
     _ = texts(update)
+    if _forwarded_from_the_bot(context, message):
+        # The bot's own messages carry the family's link and data: not for the volunteers.
+        await reply(
+            update,
+            context,
+            _(
+                "No pasé ese mensaje a los voluntarios: es del asistente y tiene sus datos. "
+                "Escriba su pregunta con sus palabras."
+            ),
+        )
+        raise ApplicationHandlerStop
     if await _holds_password(found, user.id, message):
         if await delete_quietly(message):
             text = _(
@@ -236,11 +254,28 @@ async def _holds_password(found: Services, telegram_user_id: int, message: Messa
     text = message.text or message.caption
     if not text:
         return False
-    hashes = await found.accounts.password_hashes(telegram_user_id)
     draft = await found.registrations.current(telegram_user_id)
+    asking = FIELDS_BY_KEY.get(draft.step) if draft is not None else None
+    if asking is not None and asking.secret and _one_word_of_password_length(text):
+        # The form waits for a new password, so no hash can tell yet: one word of the
+        # password's length typed now is taken for it.
+        return True
+    hashes = await found.accounts.password_hashes(telegram_user_id)
     if draft is not None and isinstance(draft.answers.get("contrasena"), str):
         hashes.insert(0, draft.answers["contrasena"])
     return bool(hashes) and await found.accounts.passwords.found_in(text, hashes)
+
+
+def _one_word_of_password_length(text: str) -> bool:
+    word = text.strip()
+    return MIN_PASSWORD_LENGTH <= len(word) <= MAX_PASSWORD_LENGTH and not any(
+        character.isspace() for character in word
+    )
+
+
+def _forwarded_from_the_bot(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    origin = message.forward_origin
+    return isinstance(origin, MessageOriginUser) and origin.sender_user.id == context.bot.id
 
 
 async def helped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

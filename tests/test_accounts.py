@@ -371,8 +371,13 @@ def test_password_candidates_are_the_text_and_its_longest_words() -> None:
     assert password_candidates("Clave-Secreta-2024") == ["Clave-Secreta-2024"]
     assert password_candidates("mi clave es Clave-Secreta-2024, ayuda") == [
         "mi clave es Clave-Secreta-2024, ayuda",
+        "Clave-Secreta-2024,",
         "Clave-Secreta-2024",
     ]
+    # As typed, and before the plain long words that crowd a question.
+    assert "Clave2024!" in password_candidates("mi contraseña es Clave2024!")
+    question = "necesitaría información urgentemente documentación contraseña: Secreto9"
+    assert password_candidates(question)[1] == "Secreto9"
     assert password_candidates("hola") == []  # too short to be a password
     many = " ".join(f"palabra{n:02d}" for n in range(50))
     assert len(password_candidates(many)) == MAX_WORDS_CHECKED + 1

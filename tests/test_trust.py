@@ -194,6 +194,8 @@ def forged_data(rng: random.Random) -> str:
         "cancel",
         "ticket:helped:1:1",
         "ticket:helped:x:1",
+        "ticket:helped:99999999999:1",
+        "inbox:2147483648",
         "ticket:helped:1",
         "ticket:close",
         "faq:",
@@ -351,6 +353,39 @@ async def test_a_password_typed_for_the_volunteers_is_deleted_and_not_relayed(
     await family.send("¿Qué hago ahora?")
     await group.wait_for(lambda m: m.get("text") == "¿Qué hago ahora?")
     assert not any(PASSWORD in text for text in texts_in(group))
+
+
+async def test_a_new_password_typed_while_a_ticket_is_open_is_not_relayed(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    group, _volunteer = in_group(telegram, forum=True)
+    family = telegram.user(user_id=7416)
+    summary = await fill_form(family, "luz.perez@gmail.com")
+    await family.reply("/voluntario")
+    await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    # The summary's buttons still work: the family changes its password with a ticket open.
+    await family.press("Contraseña", message=summary)
+    await family.wait_for(lambda m: "Paso 8 de 9" in (m.get("text") or ""))
+    typed = await family.send("Nueva-Clave-2025")
+    told = await family.wait_for(lambda m: "no lo pasé" in (m.get("text") or ""))
+    assert "contraseña" in told["text"] and typed["message_id"] in family.deleted_message_ids
+    await family.send("no me acepta la clave, ¿qué hago?")
+    await group.wait_for(lambda m: "no me acepta" in (m.get("text") or ""))
+    assert not any("Nueva-Clave" in text for text in texts_in(group))
+
+
+async def test_the_bots_own_message_forwarded_to_the_volunteers_is_not_relayed(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    group, _volunteer = in_group(telegram, forum=True)
+    family = telegram.user(user_id=7417)
+    _done, link = await create_account(family, "rene.perez@gmail.com")
+    await family.reply("/voluntario")
+    await group.wait_for(lambda m: "Consulta #1" in (m.get("text") or ""))
+    origin = {"type": "user", "date": 0, "sender_user": telegram.bot_user}
+    await family._send_content({"text": f"¿Qué hago con esto? {link}", "forward_origin": origin})
+    assert "No pasé ese mensaje" in (await family.wait_for())["text"]
+    assert not any("/validate/" in text for text in texts_in(group))
 
 
 async def test_closing_a_ticket_of_a_family_that_blocked_the_bot_says_so(
