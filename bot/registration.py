@@ -99,7 +99,10 @@ async def _email(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> R
     )
     if isinstance(result, Valid) and await ctx.accounts.email_taken(result.value):
         if not await ctx.accounts.may_name_taken(ctx.telegram_user_id, result.value):
-            return Invalid(ADDRESS_UNUSABLE)
+            # Refusing it here would still tell taken from free, one address per message.
+            # Taken in silence, it is refused only by "Crear cuenta": a whole form each, and
+            # each free address so tried is an account, of MAX_ACCOUNTS_PER_USER.
+            return result
         return Invalid(
             N_(
                 "Ya existe una cuenta con el correo {email}. No se puede crear otra con el "

@@ -309,6 +309,11 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     ticket = await _ticket_of(context, message)
     if ticket is None:
         return  # volunteers talking among themselves
+    if not await _is_volunteer(context, message.chat_id, message.from_user.id):
+        await message.reply_text(
+            _group("Solo los miembros del equipo pueden responder a las familias.")
+        )
+        return
     if ticket.status != "open":
         await message.reply_text(_group("La consulta #{n} ya está cerrada.", n=ticket.id))
         return
@@ -400,20 +405,26 @@ async def _ticket_commanded(
     return message, ticket
 
 
+async def _is_volunteer(context: ContextTypes.DEFAULT_TYPE, group: int, user_id: int) -> bool:
+    """A member of the volunteers' group (a restricted one is not: it may be muted, or only
+    passing through a public group)."""
+    try:
+        member = await context.bot.get_chat_member(group, user_id)
+    except TelegramError as error:
+        # Only members can post in a private group at all: the check is a second lock, and a
+        # failure to ask must not lock the volunteers out.
+        logger.warning("could not check membership of %s: %s", user_id, error)
+        return True
+    return member.status in MEMBER_STATUSES
+
+
 async def _volunteer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """Volunteers' commands work in their group, for its members; anywhere else, a refusal."""
     chat, user = update.effective_chat, update.effective_user
     group = _volunteers_chat(context)
     allowed = False
     if chat is not None and user is not None and group is not None and chat.id == group:
-        try:
-            member = await context.bot.get_chat_member(group, user.id)
-            allowed = member.status in MEMBER_STATUSES
-        except TelegramError as error:
-            # Only members can post in a group at all: the check is a second lock, and a
-            # failure to ask must not lock the volunteers out.
-            logger.warning("could not check membership of %s: %s", user.id, error)
-            allowed = True
+        allowed = await _is_volunteer(context, group, user.id)
     if not allowed:
         _ = texts(update) if chat is None or chat.type == ChatType.PRIVATE else _group
         await reply(update, context, _("Ese comando es solo para el equipo de voluntarios."))

@@ -20,7 +20,7 @@ from tests.conftest import BotUnderTest
 from tests.smtp_server import SmtpServer
 from tests.test_migrations import an_account
 from tests.test_operations import eventually, settle, texts_of
-from tests.test_registration_flow import answer, create_account, fill_form, press
+from tests.test_registration_flow import PASSWORD, answer, create_account, fill_form, press
 
 
 async def test_a_failure_does_not_promise_that_the_answer_was_kept(
@@ -147,7 +147,14 @@ async def test_past_three_taken_addresses_the_form_no_longer_says_which_have_an_
     for n in (0, 1, 0, 2):
         named = await answer(user, f"ajena{n}@gmail.com", "Paso 6 de 9")
         assert f"Ya existe una cuenta con el correo ajena{n}@gmail.com" in named["text"]
-    fourth = await answer(user, "ajena3@gmail.com", "Paso 6 de 9")
+    # The fourth is not even refused at its step, which would tell it from a free one...
+    await answer(user, "ajena3@gmail.com", "Paso 7 de 9")
+    await answer(user, "ajena3@gmail.com", "Paso 8 de 9")
+    await answer(user, PASSWORD, "Paso 9 de 9")
+    await answer(user, PASSWORD, "no es un robot")
+    await press(user, "No soy un robot", "Revise los datos")
+    # ...only by «Crear cuenta», without a word about an account.
+    fourth = await press(user, "Crear cuenta", "Paso 6 de 9")
     assert "Ese correo electrónico no se puede usar" in fourth["text"]
     assert "cuenta" not in fourth["text"].split("Paso 6")[0]
     await answer(user, "libre@gmail.com", "Paso 7 de 9")

@@ -117,6 +117,21 @@ async def test_the_registration_runs_only_in_the_private_chat(
     assert not any("Paso" in text for text in texts_in(community) + texts_in(group))
 
 
+async def test_only_members_of_the_volunteers_group_answer_families(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    group, _volunteer = in_group(telegram, forum=True)
+    family = telegram.user(user_id=7418)
+    header = await open_ticket(family, group)
+    passer_by = telegram.user(user_id=7419)  # a public group lets anyone write
+    family.mark()
+    await passer_by.send_in(group, SCAM, thread_id=header["message_thread_id"])
+    refused = await group.wait_for()
+    assert "Solo los miembros" in refused["text"]
+    await quiet(family)
+    assert not any(SCAM in text for text in texts_in(family))
+
+
 async def test_an_anonymous_admin_gets_no_personal_service(
     bot: BotUnderTest, telegram: LocalBotApi
 ) -> None:
