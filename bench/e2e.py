@@ -23,7 +23,7 @@ import httpx
 
 from bench.stats import reset_peak_rss, summary_ms, vm_hwm_mib, vm_rss_mib
 from bot.app import start_bot
-from bot.local_telegram import LocalBotApi, LocalUser
+from bot.devtools.local_telegram import LocalBotApi, LocalUser
 from bot.settings import Settings
 
 PASSWORD = "Clave-Secreta-2024"

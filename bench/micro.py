@@ -13,8 +13,8 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from bot.accounts import PasswordHashing
-from bot.countries import find_country
-from bot.validation import validate_birth_date, validate_email, validate_name
+from bot.registration.countries import find_country
+from bot.registration.validation import validate_birth_date, validate_email, validate_name
 
 PASSWORD = "Clave-Secreta-2024"
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter
 
-import bot.app
+import bot.runtime.application
 from bench import e2e
 
 
@@ -49,17 +49,17 @@ def quiet_logs() -> None:
 
 @contextlib.contextmanager
 def _rate_limiter_off() -> Iterator[None]:
-    # bot.app builds AIORateLimiter(max_retries=3), which holds the bot to Telegram's ~30
-    # requests a second; with both of its limits at 0 it only retries.
+    # bot.runtime.application builds AIORateLimiter(max_retries=3), which holds the bot to
+    # Telegram's ~30 requests a second; with both of its limits at 0 it only retries.
     def unlimited(**kwargs: Any) -> AIORateLimiter:
         return AIORateLimiter(overall_max_rate=0, group_max_rate=0, **kwargs)
 
-    original = bot.app.AIORateLimiter
-    bot.app.AIORateLimiter = unlimited  # type: ignore[assignment,misc]
+    original = bot.runtime.application.AIORateLimiter
+    bot.runtime.application.AIORateLimiter = unlimited  # type: ignore[assignment,misc]
     try:
         yield
     finally:
-        bot.app.AIORateLimiter = original  # type: ignore[misc]
+        bot.runtime.application.AIORateLimiter = original  # type: ignore[misc]
 
 
 def end_to_end(config: e2e.Config, *, rate_limiter: bool = True) -> dict[str, Any]:

@@ -12,11 +12,11 @@ import signal
 import sys
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram.error import InvalidToken, TelegramError
 
 from bot import logs
 from bot.app import start_bot
 from bot.i18n import CatalogMissing, translations
+from bot.runtime.running import TelegramUnreachable, TokenRefused
 from bot.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger("bot")
@@ -31,7 +31,7 @@ async def run(settings: Settings) -> None:
     local_api = None
     token, base_url = settings.telegram_bot_token, settings.telegram_base_url
     if not token:
-        from bot.local_telegram import LocalBotApi
+        from bot.devtools.local_telegram import LocalBotApi
 
         local_api = LocalBotApi()
         await local_api.start()
@@ -44,7 +44,7 @@ async def run(settings: Settings) -> None:
     chat_task = None
     try:
         if local_api is not None:
-            from bot.terminal import run_terminal_chat
+            from bot.devtools.terminal import run_terminal_chat
 
             chat_task = asyncio.create_task(run_terminal_chat(local_api, stop=stop))
         await stop.wait()
@@ -72,10 +72,10 @@ def main() -> None:
         raise SystemExit(2) from None
     try:
         asyncio.run(run(settings))
-    except InvalidToken:
+    except TokenRefused:
         print("No se pudo iniciar — Telegram rechazó TELEGRAM_BOT_TOKEN", file=sys.stderr)
         raise SystemExit(1) from None
-    except TelegramError as error:
+    except TelegramUnreachable as error:
         # Telegram (or TELEGRAM_BASE_URL) unreachable at start-up: say so in one line; a
         # supervisor restarts the bot.
         print(f"No se pudo conectar con Telegram — {error}", file=sys.stderr)

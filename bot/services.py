@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.accounts import AccountService
-from bot.flood import FloodGate
-from bot.foreign_chats import ForeignChats
-from bot.outbox import Outbox
+from bot.mail.outbox import Outbox
 from bot.registration import Registrations
+from bot.safety.flood import FloodGate
+from bot.safety.foreign_chats import ForeignChats
+from bot.safety.updates import UpdateLedger
 from bot.settings import Settings
 from bot.storage import Database
 from bot.tickets import Tickets
-from bot.updates import UpdateLedger
 
 
 @dataclass
@@ -26,8 +26,12 @@ class Services:
     tickets: Tickets
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
-    # Families whose unfinished draft expired and who have not been told yet.
-    expired_drafts: set[int] = field(default_factory=set)
-    # Families with an open ticket: their messages go to the volunteers (checked per message,
-    # so kept in memory; loaded from the database at start-up).
-    open_tickets: set[int] = field(default_factory=set)
+
+    async def open(self) -> None:
+        """Brings the schema to date, then reads what the services keep in memory."""
+        await self.database.create_schema()
+        await self.registrations.load_expired()
+        await self.tickets.load_open()
+
+    async def close(self) -> None:
+        await self.database.dispose()

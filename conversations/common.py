@@ -8,21 +8,69 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.i18n import Translate, normalise_locale, translator
+from bot.portal import TRAMITES, Home
+from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.splitting import split_text
+from bot.storage import Account
+from conversations.callbacks import menu_rows
 
 logger = logging.getLogger(__name__)
 
-SERVICES_KEY = "services"
+
+# Where the root puts the registration's `resume`, for the conversations that need it.
+RESUME_KEY = "resume_registration"
+Resume = Callable[[ContextTypes.DEFAULT_TYPE, int, str], Awaitable[bool]]
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.bot_data[SERVICES_KEY]
+    found: Services = context.bot_data[SERVICES_KEY]
+    return found
+
+
+async def resume_registration(
+    context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, before: str
+) -> bool:
+    """Asks the family's current registration question again, after `before`; False when it
+    has none in progress."""
+    resume: Resume = context.bot_data[RESUME_KEY]
+    return await resume(context, telegram_user_id, before)
+
+
+def menu_keyboard(_: Translate) -> InlineKeyboardMarkup | None:
+    return keyboard(menu_rows(_))
+
+
+def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
+    """The portal's home, as the family sees it once its account is verified."""
+    home = home or Home()
+    lines = [
+        _("Servicio Nacional de Migraciones — Trámites"),
+        _("Cuenta de {name} ({email})", name=account.first_names, email=account.email),
+        "",
+        _("Estado de cuenta: Verificado"),
+        _("Su cuenta ha sido correctamente verificada."),
+        "",
+        _("Iniciar trámite"),
+        _("Bandeja de Entrada ({n})", n=home.inbox) + " · " + _("Sin asignar"),
+        _("Historial de Trámites ({n})", n=home.history),
+        "",
+        _("Listado de trámites disponibles:"),
+        *(f"• {_(tramite)}" for tramite in TRAMITES),
+    ]
+    return "\n".join(lines)
 
 
 def locale_of(update: Update) -> str:
@@ -146,3 +194,20 @@ async def delete_quietly(message: Message) -> bool:
     except TelegramError as error:
         logger.warning("could not delete message %s: %s", message.message_id, error)
         return False
+
+
+async def send_link_message(bot: Bot, chat_id: int, text: str, link: str, _: Translate) -> None:
+    """A verification link: a button, and the URL in the text to copy. Without a preview:
+    Telegram's crawler would open the link before the family does."""
+    button = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Validar mi correo electrónico"), url=link)]]
+    )
+    no_preview = LinkPreviewOptions(is_disabled=True)
+    try:
+        await bot.send_message(chat_id, text, reply_markup=button, link_preview_options=no_preview)
+    except BadRequest as error:
+        # Telegram refuses URL buttons to hosts it cannot reach (a local PUBLIC_URL): the
+        # link in the text still works.
+        # Not the error's text: Telegram quotes the refused URL, which holds the token.
+        logger.warning("link button refused (%s); sending the link as text only", type(error))
+        await bot.send_message(chat_id, text, link_preview_options=no_preview)

@@ -1,5 +1,5 @@
-"""Frequent questions: /preguntas lists them, a button answers one, and `suggest` offers the
-closest answers to a message that no conversation was waiting for."""
+"""Frequent questions: /preguntas lists them, a button answers one, and a message that no
+conversation was waiting for is offered the closest answers."""
 
 from __future__ import annotations
 
@@ -7,27 +7,34 @@ from collections.abc import Iterable
 
 from telegram import Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    MessageHandler,
     filters,
 )
 
 from bot.faq import QUESTIONS, Question, by_key, match
 from bot.i18n import Translate
-from conversations.common import final, keyboard, reply, settle_button, texts
-
-FAQ_BUTTON = "menu:preguntas"
-VOLUNTEER_BUTTON = "menu:voluntario"  # answered by another module
-QUESTION_PREFIX = "faq:"
+from conversations.callbacks import QUESTION, SHOW_QUESTIONS, volunteer_button
+from conversations.common import (
+    final,
+    keyboard,
+    menu_keyboard,
+    reply,
+    services,
+    settle_button,
+    texts,
+)
 
 
 def _question_rows(questions: Iterable[Question], _: Translate) -> list[list[tuple[str, str]]]:
-    return [[(_(question.question), QUESTION_PREFIX + question.key)] for question in questions]
+    return [[(_(question.question), QUESTION + question.key)] for question in questions]
 
 
 def _volunteer_row(_: Translate) -> list[tuple[str, str]]:
-    return [(_("Hablar con un voluntario"), VOLUNTEER_BUTTON)]
+    return [volunteer_button(_)]
 
 
 async def show_questions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -41,13 +48,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     _ = texts(update)
     query = update.callback_query
     data = query.data if query is not None and isinstance(query.data, str) else ""
-    question = by_key(data.removeprefix(QUESTION_PREFIX))
+    question = by_key(data.removeprefix(QUESTION))
     if question is None:
         # A button from an older version of the list: show the current one.
         await show_questions(update, context)
         return
     text = _(question.question) + "\n\n" + _(question.answer)
-    markup = keyboard([[(_("Otra pregunta"), FAQ_BUTTON)], _volunteer_row(_)])
+    markup = keyboard([[(_("Otra pregunta"), SHOW_QUESTIONS)], _volunteer_row(_)])
     await reply(update, context, text, markup)
 
 
@@ -68,6 +75,26 @@ async def suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 def handlers() -> list:
     return [
         CommandHandler("preguntas", final(show_questions), filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(final(show_questions), pattern=f"^{FAQ_BUTTON}$"),
-        CallbackQueryHandler(final(answer_question), pattern=f"^{QUESTION_PREFIX}"),
+        CallbackQueryHandler(final(show_questions), pattern=f"^{SHOW_QUESTIONS}$"),
+        CallbackQueryHandler(final(answer_question), pattern=f"^{QUESTION}"),
     ]
+
+
+async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message that no conversation was waiting for."""
+    user = update.effective_user
+    _ = texts(update)
+    draft = await services(context).registrations.current(user.id) if user else None
+    if draft is not None:
+        text = _("Tiene una cuenta a medio crear. Toque «Crear cuenta» para seguir donde quedó.")
+    elif await suggest(update, context):
+        return
+    else:
+        text = _("No entendí su mensaje. Elija una opción del menú, o escriba /ayuda.")
+    await reply(update, context, text, menu_keyboard(_))
+
+
+def catch_all() -> list[BaseHandler]:
+    """Registered after everything else: a message in a private chat that no conversation
+    was waiting for (the volunteers' group talks among itself)."""
+    return [MessageHandler(filters.ChatType.PRIVATE, hint)]

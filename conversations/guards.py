@@ -36,9 +36,8 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("update %s was delivered again; handled once already", update.update_id)
         raise ApplicationHandlerStop
 
-    if user is not None and user.id in found.expired_drafts:
-        found.expired_drafts.discard(user.id)
-        if await found.registrations.forget_expired(user.id) and update.effective_chat:
+    if user is not None and await found.registrations.take_expiry_notice(user.id):
+        if update.effective_chat:
             _ = texts(update)
             days = round(found.settings.draft_ttl_days)
             await reply(

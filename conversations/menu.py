@@ -1,5 +1,5 @@
-"""The main menu: /start's welcome, the portal's home for a verified family, /ayuda, and the
-short hint for a message that no conversation is waiting for."""
+"""The main menu: /start's welcome, the portal's home for a verified family, /ayuda, the inbox,
+and the answer to a button that nothing else took."""
 
 from __future__ import annotations
 
@@ -11,54 +11,23 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    MessageHandler,
     filters,
 )
 
-from bot.i18n import Translate
-from bot.portal import TRAMITES, Home
-from bot.storage import Account
+from bot.portal import Home
+from conversations.callbacks import INBOX_PAGE
 from conversations.common import (
     button_fields,
     final,
+    home_text,
     keyboard,
+    menu_keyboard,
     reply,
     services,
     settle_button,
     texts,
     whole_number,
 )
-from conversations.faq import FAQ_BUTTON, suggest
-from conversations.registration import START_BUTTON, VOLUNTEER
-
-
-def menu_keyboard(_: Translate):
-    return keyboard(
-        [
-            [(_("Crear cuenta"), START_BUTTON)],
-            [(_("Preguntas frecuentes"), FAQ_BUTTON)],
-            [(_("Hablar con un voluntario"), VOLUNTEER)],
-        ]
-    )
-
-
-def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
-    home = home or Home()
-    lines = [
-        _("Servicio Nacional de Migraciones — Trámites"),
-        _("Cuenta de {name} ({email})", name=account.first_names, email=account.email),
-        "",
-        _("Estado de cuenta: Verificado"),
-        _("Su cuenta ha sido correctamente verificada."),
-        "",
-        _("Iniciar trámite"),
-        _("Bandeja de Entrada ({n})", n=home.inbox) + " · " + _("Sin asignar"),
-        _("Historial de Trámites ({n})", n=home.history),
-        "",
-        _("Listado de trámites disponibles:"),
-        *(f"• {_(tramite)}" for tramite in TRAMITES),
-    ]
-    return "\n".join(lines)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -99,7 +68,6 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, context, welcome, menu_keyboard(_))
 
 
-INBOX_PAGE = "inbox"
 INBOX_PER_PAGE = 5
 
 
@@ -156,20 +124,6 @@ async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await reply(update, context, _("No hay nada que cancelar."), menu_keyboard(_))
 
 
-async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message that no conversation was waiting for."""
-    user = update.effective_user
-    _ = texts(update)
-    draft = await services(context).registrations.current(user.id) if user else None
-    if draft is not None:
-        text = _("Tiene una cuenta a medio crear. Toque «Crear cuenta» para seguir donde quedó.")
-    elif await suggest(update, context):
-        return
-    else:
-        text = _("No entendí su mensaje. Elija una opción del menú, o escriba /ayuda.")
-    await reply(update, context, text, menu_keyboard(_))
-
-
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button that nothing else took: from an older message, or forged."""
     await settle_button(update)
@@ -195,9 +149,5 @@ def anytime_handlers() -> list[BaseHandler]:
 
 
 def catch_all() -> list[BaseHandler]:
-    """Registered last: they answer only what nothing else did, in private chats (the
-    volunteers' group talks among itself)."""
-    return [
-        MessageHandler(filters.ChatType.PRIVATE, hint),
-        CallbackQueryHandler(stale_button),
-    ]
+    """Registered last: a button that nothing else took."""
+    return [CallbackQueryHandler(stale_button)]

@@ -12,11 +12,10 @@ from telegram.ext import ContextTypes, TypeHandler
 
 from bot.accounts import UnverifiedNotice, VerifyOutcome
 from bot.i18n import N_, translator
-from bot.outbox import FailedEmail
+from bot.mail.outbox import FailedEmail
 from bot.portal import Home
-from bot.validation import format_date
-from conversations.common import services
-from conversations.menu import home_text, menu_keyboard
+from bot.registration.validation import format_date
+from conversations.common import home_text, menu_keyboard, services
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ class AccountVerified:
 
     @property
     def chat_id(self) -> int | None:
-        # Processed in turn with the family's own messages (bot.processing).
+        # Processed in turn with the family's own messages (bot.runtime.processing).
         return self.outcome.telegram_chat_id
 
 

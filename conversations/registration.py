@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
-from telegram.error import BadRequest
+from telegram import Update
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -20,10 +22,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.accounts import CreatedAccount, EmailTaken, TooManyAccounts
-from bot.i18n import N_, Translate, translator
-from bot.registration import (
+from bot.i18n import Translate, translator
+from bot.registration.form import (
     ADDRESS_UNUSABLE,
     FIELDS,
     FIELDS_BY_KEY,
@@ -33,9 +36,18 @@ from bot.registration import (
     position,
     summary,
 )
-from bot.results import Invalid, Result, Suggestion, Valid
+from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.services import Services
 from bot.storage import RegistrationDraft, utcnow
+from conversations.callbacks import (
+    CANCEL,
+    CREATE,
+    EDIT,
+    HUMAN_OK,
+    PICK,
+    START_REGISTRATION,
+    volunteer_button,
+)
 from conversations.common import (
     button_fields,
     delete_quietly,
@@ -43,6 +55,7 @@ from conversations.common import (
     keyboard,
     locale_of,
     reply,
+    send_link_message,
     send_text,
     services,
     settle_button,
@@ -55,9 +68,6 @@ logger = logging.getLogger(__name__)
 # Conversation states. Every form field shares ASKING: the draft knows which field it is.
 ASKING, CHECKING_HUMAN, REVIEWING = "asking", "checking_human", "reviewing"
 
-PICK, EDIT, HUMAN_OK, CREATE, CANCEL = "pick", "edit", "human:ok", "create", "cancel"
-START_BUTTON = "menu:crear_cuenta"
-VOLUNTEER = "menu:voluntario"  # handled by the volunteers' conversation
 _FAILURES = "registration_failures"
 
 
@@ -72,13 +82,16 @@ def state_of(draft: RegistrationDraft) -> str:
 # --- Asking -----------------------------------------------------------------------------------
 
 
-def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboardMarkup | None]:
+Rows = list[list[tuple[str, str]]]
+
+
+def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, Rows]:
     if draft.step == HUMAN_CHECK:
         text = _(
             "Último paso antes de revisar: el portal pide confirmar que usted no es un robot. "
             "Toque el botón."
         )
-        return text, keyboard([[(_("No soy un robot"), HUMAN_OK)]])
+        return text, [[(_("No soy un robot"), HUMAN_OK)]]
     if draft.step == SUMMARY:
         return _summary(draft, _)
 
@@ -101,16 +114,12 @@ def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboa
     ]
     rows = in_rows(choices, 2 if len(choices) > 3 else 1)
     if form_field.confirms:
-        change = (
-            N_("Cambiar el correo")
-            if form_field.confirms == "correo"
-            else N_("Cambiar la contraseña")
-        )
-        rows.append([(_(change), f"{EDIT}:{form_field.confirms}")])
-    return text, keyboard(rows)
+        repeated = FIELDS_BY_KEY[form_field.confirms]
+        rows.append([(_(repeated.change_label), f"{EDIT}:{repeated.key}")])
+    return text, rows
 
 
-def _summary(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboardMarkup | None]:
+def _summary(draft: RegistrationDraft, _: Translate) -> tuple[str, Rows]:
     lines = [
         _(
             "Revise los datos de la cuenta. Deben ser los del documento del niño, niña o "
@@ -128,7 +137,7 @@ def _summary(draft: RegistrationDraft, _: Translate) -> tuple[str, InlineKeyboar
     ]
     edits = [(f"✏️ {_(f.label)}", f"{EDIT}:{f.key}") for f in SUMMARY_FIELDS]
     rows = [*in_rows(edits, 2), [(_("✅ Crear cuenta"), CREATE)], [(_("Cancelar"), CANCEL)]]
-    return "\n".join(lines), keyboard(rows)
+    return "\n".join(lines), rows
 
 
 async def ask(
@@ -139,22 +148,21 @@ async def ask(
 ) -> str:
     """Sends the draft's current question, after any `before` lines; returns the state."""
     _ = translator(draft.locale)
-    question, markup = _question(draft, _)
+    question, rows = _question(draft, _)
     if offer_volunteer:
-        rows = [list(row) for row in markup.inline_keyboard] if markup else []
-        rows.append([InlineKeyboardButton(_("Hablar con un voluntario"), callback_data=VOLUNTEER)])
-        markup = InlineKeyboardMarkup(rows)
-    await send_text(context.bot, draft.telegram_chat_id, "\n\n".join((*before, question)), markup)
+        rows.append([volunteer_button(_)])
+    text = "\n\n".join((*before, question))
+    await send_text(context.bot, draft.telegram_chat_id, text, keyboard(rows))
     return state_of(draft)
 
 
-async def resume(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, *before: str) -> bool:
+async def resume(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, before: str) -> bool:
     """Asks a family's current registration question again (after a question to volunteers,
     say); False when it has no registration in progress."""
     draft = await services(context).registrations.current(telegram_user_id)
     if draft is None:
         return False
-    await ask(context, draft, *before)
+    await ask(context, draft, before)
     return True
 
 
@@ -417,26 +425,7 @@ async def send_link(
             _("El enlace vence en {hours} horas.", hours=_hours(created)),
         )
     )
-    await send_link_message(context, chat_id, text, created.link, _)
-
-
-async def send_link_message(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, link: str, _: Translate
-) -> None:
-    button = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("Validar mi correo electrónico"), url=link)]]
-    )
-    no_preview = LinkPreviewOptions(is_disabled=True)
-    try:
-        await context.bot.send_message(
-            chat_id, text, reply_markup=button, link_preview_options=no_preview
-        )
-    except BadRequest as error:
-        # Telegram refuses URL buttons to hosts it cannot reach (a local PUBLIC_URL): the
-        # link in the text still works.
-        # Not the error's text: Telegram quotes the refused URL, which holds the token.
-        logger.warning("link button refused (%s); sending the link as text only", type(error))
-        await context.bot.send_message(chat_id, text, link_preview_options=no_preview)
+    await send_link_message(context.bot, chat_id, text, created.link, _)
 
 
 def _hours(created: CreatedAccount) -> int:
@@ -474,21 +463,29 @@ async def saved_conversations(found: Services) -> dict[tuple[int, ...], str]:
 
 
 def build() -> ConversationHandler:
-    text_answer = filters.TEXT & ~filters.COMMAND
-    anything_else = ~filters.COMMAND
     # Last in the fallbacks: whatever the current state has no handler for is answered with
     # the current question again, never with silence.
     out_of_place = [
         MessageHandler(filters.ALL, receive_out_of_place),
         CallbackQueryHandler(receive_out_of_place),
     ]
+    with warnings.catch_warnings():
+        # The registration tracks buttons per chat, not per message, on purpose: a family has
+        # one registration at a time. python-telegram-bot warns about that combination.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        return _conversation(out_of_place)
+
+
+def _conversation(out_of_place: list[BaseHandler[Update, Any, object]]) -> ConversationHandler:
+    text_answer = filters.TEXT & ~filters.COMMAND
+    anything_else = ~filters.COMMAND
     return ConversationHandler(
         name=NAME,
-        # State lives in the drafts table; see saved_conversations and bot/persistence.py.
+        # State lives in the drafts table; see saved_conversations and bot/runtime/persistence.py.
         persistent=True,
         entry_points=[
             CommandHandler("crear_cuenta", start_registration, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(start_registration, pattern=f"^{START_BUTTON}$"),
+            CallbackQueryHandler(start_registration, pattern=f"^{START_REGISTRATION}$"),
         ],
         states={
             ASKING: [
@@ -508,7 +505,7 @@ def build() -> ConversationHandler:
             CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"),
             # /crear_cuenta or the menu button inside the flow: go on where the family was.
             CommandHandler("crear_cuenta", start_registration),
-            CallbackQueryHandler(start_registration, pattern=f"^{START_BUTTON}$"),
+            CallbackQueryHandler(start_registration, pattern=f"^{START_REGISTRATION}$"),
             *out_of_place,
         ],
         allow_reentry=False,

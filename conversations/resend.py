@@ -9,8 +9,7 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.accounts import ResendStatus
 from bot.storage import utcnow
-from conversations.common import reply, services, texts
-from conversations.registration import send_link_message
+from conversations.common import reply, send_link_message, services, texts
 
 
 async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -63,7 +62,7 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 created.link,
             )
         )
-        await send_link_message(context, chat.id, text, created.link, _)
+        await send_link_message(context.bot, chat.id, text, created.link, _)
 
 
 def handlers() -> list[CommandHandler]:

@@ -28,10 +28,11 @@ from telegram.ext import (
 
 from bot.i18n import N_, Translate, translator
 from bot.registration import FIELDS, FIELDS_BY_KEY, HUMAN_CHECK, SUMMARY, position
+from bot.registration.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from bot.services import Services
 from bot.splitting import CAPTION_LIMIT, telegram_length
 from bot.storage import Ticket, utcnow
-from bot.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from conversations.callbacks import ASK_VOLUNTEER, CLOSE_TICKET, HELPED, PENDING_PAGE
 from conversations.common import (
     button_fields,
     delete_quietly,
@@ -39,19 +40,16 @@ from conversations.common import (
     keyboard,
     locale_of,
     reply,
+    resume_registration,
     send_text,
     services,
     settle_button,
     texts,
     whole_number,
 )
-from conversations.registration import VOLUNTEER, resume
 
 logger = logging.getLogger(__name__)
 
-CLOSE = "ticket:close"
-HELPED = "ticket:helped"
-PENDING_PAGE = "pending"
 PENDING_PER_PAGE = 25
 # The volunteers' own commands, with their descriptions for the group's menu.
 COMMANDS = (
@@ -117,7 +115,6 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     ticket, created = await found.tickets.open_ticket(
         user.id, chat.id, user.first_name or "", locale_of(update)
     )
-    found.open_tickets.add(user.id)
     if created:
         try:
             await _announce_ticket(context, ticket)
@@ -154,7 +151,7 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 _("Para cerrar la consulta, escriba /cancelar o toque el botón."),
             )
         ),
-        keyboard([[(_("Cerrar consulta"), CLOSE)]]),
+        keyboard([[(_("Cerrar consulta"), CLOSE_TICKET)]]),
     )
     raise ApplicationHandlerStop
 
@@ -163,12 +160,12 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
     """Every message of a family with an open ticket goes to that ticket."""
     user, message = update.effective_user, update.effective_message
     found = services(context)
-    if user is None or message is None or user.id not in found.open_tickets:
+    if user is None or message is None or not found.tickets.has_open_ticket(user.id):
         return  # not in a ticket: the other conversations take it
     ticket = await found.tickets.open_for(user.id)
     group = _volunteers_chat(context)
     if ticket is None or group is None:
-        found.open_tickets.discard(user.id)
+        found.tickets.forget_open(user.id)
         return
     _ = texts(update)
     if _forwarded_from_the_bot(context, message):
@@ -233,19 +230,19 @@ async def close_by_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/cancelar or the button, while a ticket is open; otherwise /cancelar goes on."""
     user = update.effective_user
     found = services(context)
-    if user is None or user.id not in found.open_tickets:
+    if user is None or not found.tickets.has_open_ticket(user.id):
         return
     await settle_button(update)
     ticket = await found.tickets.open_for(user.id)
-    found.open_tickets.discard(user.id)
     if ticket is None:
+        found.tickets.forget_open(user.id)
         return
     await found.tickets.close(ticket.id, "family")
     _ = texts(update)
     await _tell_group(context, ticket, _group("La familia cerró la consulta #{n}.", n=ticket.id))
     await _close_topic(context, ticket)
     await reply(update, context, _("Consulta cerrada. Cuando necesite, escriba /voluntario."))
-    await resume(context, user.id, _("Sigamos con la cuenta donde quedó:"))
+    await resume_registration(context, user.id, _("Sigamos con la cuenta donde quedó:"))
     raise ApplicationHandlerStop
 
 
@@ -261,8 +258,9 @@ async def _holds_password(found: Services, telegram_user_id: int, message: Messa
         # password's length typed now is taken for it.
         return True
     hashes = await found.accounts.password_hashes(telegram_user_id)
-    if draft is not None and isinstance(draft.answers.get("contrasena"), str):
-        hashes.insert(0, draft.answers["contrasena"])
+    held = found.registrations.password_hash(draft) if draft is not None else None
+    if held is not None:
+        hashes.insert(0, held)
     return bool(hashes) and await found.accounts.passwords.found_in(text, hashes)
 
 
@@ -477,7 +475,6 @@ async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if await found.tickets.close(ticket.id, "volunteer") is None:
         await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.id))
         return
-    found.open_tickets.discard(ticket.telegram_user_id)
     await _close_topic(context, ticket)
     _ = translator(ticket.locale)
     try:
@@ -493,7 +490,9 @@ async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 ]
             ),
         )
-        await resume(context, ticket.telegram_user_id, _("Puede seguir con su cuenta donde quedó:"))
+        await resume_registration(
+            context, ticket.telegram_user_id, _("Puede seguir con su cuenta donde quedó:")
+        )
     except (Forbidden, BadRequest) as error:
         logger.warning("family of ticket %s not told of its closing: %s", ticket.id, error)
         await message.reply_text(
@@ -550,7 +549,6 @@ async def _set_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE, block
     if blocked:
         await found.tickets.block(ticket.telegram_user_id)
         await found.tickets.close(ticket.id, "volunteer")
-        found.open_tickets.discard(ticket.telegram_user_id)
         await message.reply_text(
             _group("Bloqueado: sus mensajes ya no llegarán al grupo. /desbloquear lo revierte.")
         )
@@ -704,7 +702,7 @@ async def _volunteers_unreachable(context: ContextTypes.DEFAULT_TYPE, ticket: Ti
                 "Los voluntarios no pueden recibir mensajes en este momento. Puede cerrar su "
                 "consulta y seguir con su cuenta; más tarde puede abrir otra con /voluntario."
             ),
-            reply_markup=keyboard([[(_("Cerrar consulta"), CLOSE)]]),
+            reply_markup=keyboard([[(_("Cerrar consulta"), CLOSE_TICKET)]]),
         )
     except TelegramError as error:
         logger.info("could not tell the family of ticket %s: %s", ticket.id, error)
@@ -720,9 +718,9 @@ def family_handlers() -> list[BaseHandler]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("voluntario", open_ticket, filters=private),
-        CallbackQueryHandler(open_ticket, pattern=f"^{VOLUNTEER}$"),
+        CallbackQueryHandler(open_ticket, pattern=f"^{ASK_VOLUNTEER}$"),
         CommandHandler("cancelar", close_by_family, filters=private),
-        CallbackQueryHandler(close_by_family, pattern=f"^{CLOSE}$"),
+        CallbackQueryHandler(close_by_family, pattern=f"^{CLOSE_TICKET}$"),
         CallbackQueryHandler(final(helped), pattern=f"^{HELPED}:"),
         CommandHandler(list(COMMAND_NAMES), final(not_for_families), filters=private),
         MessageHandler(private & ~filters.COMMAND, relay_to_volunteers),

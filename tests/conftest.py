@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import RunningBot, start_bot
-from bot.local_telegram import LocalBotApi
+from bot.app import start_bot
+from bot.devtools.local_telegram import LocalBotApi
+from bot.runtime.running import RunningBot
 from bot.settings import Settings, async_database_url
 from bot.storage import Database
 from tests.bot_process import start_process  # noqa: F401 - a fixture for every test module

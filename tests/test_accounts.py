@@ -18,7 +18,6 @@ from sqlalchemy import text, update
 from sqlmodel import col, select
 
 from bot.accounts import (
-    MAX_WORDS_CHECKED,
     AccountService,
     CreatedAccount,
     EmailTaken,
@@ -29,8 +28,9 @@ from bot.accounts import (
     hash_token,
     password_candidates,
 )
-from bot.mail import Mailer, MailSettings
-from bot.outbox import Outbox, TokenSeal
+from bot.accounts.passwords import MAX_WORDS_CHECKED
+from bot.mail.outbox import Outbox, TokenSeal
+from bot.mail.sender import Mailer, MailSettings
 from bot.storage import Account, Database, VerificationToken, utcnow
 from tests.test_tickets import Clock
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.countries import COMMON_COUNTRIES, COUNTRY_CODES, country_name, find_country
-from bot.results import Choice, Invalid, Suggestion, Valid
+from bot.registration.countries import COMMON_COUNTRIES, COUNTRY_CODES, country_name, find_country
+from bot.registration.results import Choice, Invalid, Suggestion, Valid
 
 
 def codes(result: Suggestion) -> list[str]:

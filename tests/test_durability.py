@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_telegram import LocalBotApi
-from bot.outbox import CLAIM_LEASE
+from bot.devtools.local_telegram import LocalBotApi
+from bot.mail.outbox import CLAIM_LEASE
 from tests.bot_process import bot_environment
 from tests.smtp_server import SmtpServer, hanging_server, unused_port
 from tests.test_registration_flow import answer, create_account, press

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.app import RunningBot
+from bot.devtools.local_telegram import LocalBotApi
 from bot.faq import QUESTIONS, by_key, match, normalise
-from bot.local_telegram import LocalBotApi
-from conversations import faq
+from bot.runtime.running import RunningBot
+from conversations import callbacks
 from tests.test_registration_flow import buttons_of
 
 
@@ -102,7 +102,7 @@ async def test_preguntas_lists_and_answers(running_bot: RunningBot, telegram: Lo
     assert "spam" in answer["text"] and "/reenviar" in answer["text"]
     data = _callback_data(answer)
     assert data["Hablar con un voluntario"] == "menu:voluntario"
-    assert data["Otra pregunta"] == faq.FAQ_BUTTON
+    assert data["Otra pregunta"] == callbacks.SHOW_QUESTIONS
 
     await user.press("Otra pregunta")
     again = await user.wait_for()

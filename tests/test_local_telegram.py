@@ -29,8 +29,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.local_telegram import LocalBotApi, LocalUser
-from bot.terminal import run_terminal_chat
+from bot.devtools.local_telegram import LocalBotApi, LocalUser
+from bot.devtools.terminal import run_terminal_chat
 
 KEYBOARD = InlineKeyboardMarkup(
     [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.mail import Mailer, MailError, MailSettings, build_verification_email
+from bot.mail.sender import Mailer, MailError, MailSettings, build_verification_email
 from tests.smtp_server import SmtpServer, unused_port
 
 LINK = "https://ninez.example.cl/validate/J02f10BWN1hhlCumrXzA21S6TyrIHhcgYIym3Y1dsQaW"
@@ -128,7 +128,7 @@ async def test_error_never_shows_the_password(smtp: SmtpServer, tmp_path: Path) 
 async def test_without_host_the_message_goes_to_the_outbox(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="bot.mail")
+    caplog.set_level("INFO", logger="bot.mail.sender")
     mailer = Mailer(settings(tmp_path, host=None))
     await mailer.send(message())
 

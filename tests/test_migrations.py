@@ -17,9 +17,9 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, select
 
-from bot.migrations import INITIAL_REVISION, alembic_config, current_revision
 from bot.settings import async_database_url
 from bot.storage import Account, Database
+from bot.storage.migrations import INITIAL_REVISION, alembic_config, current_revision
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.app import RunningBot, webhook_secret
-from bot.local_telegram import LocalBotApi, LocalUser
+from bot.devtools.local_telegram import LocalBotApi, LocalUser
+from bot.runtime.running import RunningBot, webhook_secret
 from bot.storage import OutboxEmail, RegistrationDraft, utcnow
 from tests.conftest import BotUnderTest
 from tests.smtp_server import SmtpServer, unused_port

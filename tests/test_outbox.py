@@ -18,9 +18,9 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from bot.links import verification_link
-from bot.mail import Mailer, MailSettings
-from bot.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
+from bot.accounts.links import verification_link
+from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
+from bot.mail.sender import Mailer, MailSettings
 from bot.settings import async_database_url
 from bot.storage import Account, Database, OutboxEmail, utcnow
 from tests.smtp_server import SmtpServer, hanging_server, unused_port
@@ -338,7 +338,7 @@ async def test_without_smtp_host_the_link_is_logged_for_whoever_runs_the_bot(
     warnings = [
         r
         for r in caplog.records
-        if r.name == "bot.outbox" and r.levelno == logging.WARNING and link in r.getMessage()
+        if r.name == "bot.mail.outbox" and r.levelno == logging.WARNING and link in r.getMessage()
     ]
     assert len(warnings) == 1
     assert "no SMTP_HOST" in warnings[0].getMessage()

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.local_telegram import LocalBotApi
+from bot.devtools.local_telegram import LocalBotApi
 from tests.bot_process import bot_environment
 
 PASSWORD = "Clave-Terminal-99"

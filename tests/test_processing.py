@@ -7,7 +7,7 @@ import asyncio
 import inspect
 from dataclasses import dataclass
 
-from bot.processing import PerChatUpdateProcessor
+from bot.runtime.processing import PerChatUpdateProcessor
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import RunningBot
-from bot.local_telegram import LocalBotApi, LocalUser
+from bot.devtools.local_telegram import LocalBotApi, LocalUser
+from bot.runtime.running import RunningBot
 from tests.smtp_server import SmtpServer
 
 PASSWORD = "Clave-Secreta-2024"

@@ -12,8 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.app import RunningBot
-from bot.local_telegram import LocalBotApi
+from bot.devtools.local_telegram import LocalBotApi
+from bot.runtime.running import RunningBot
 from bot.settings import Settings
 from bot.storage import Account, Database, utcnow
 from tests.conftest import BotUnderTest

@@ -10,7 +10,7 @@ import string
 
 import pytest
 
-from bot.local_telegram import LocalBotApi, LocalGroup, LocalUser
+from bot.devtools.local_telegram import LocalBotApi, LocalGroup, LocalUser
 from tests.conftest import BotUnderTest
 from tests.test_registration_flow import PASSWORD, answer, create_account, fill_form, press
 from tests.test_volunteers import GROUP, VOLUNTEER, in_group, open_ticket

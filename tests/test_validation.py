@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from bot.results import Choice, Invalid, Suggestion, Valid
-from bot.validation import (
+from bot.registration.results import Choice, Invalid, Suggestion, Valid
+from bot.registration.validation import (
     MAX_PASSWORD_LENGTH,
     MAX_TEXT_LENGTH,
     MIN_PASSWORD_LENGTH,

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bot.local_telegram import LocalBotApi, LocalGroup, LocalUser
+from bot.devtools.local_telegram import LocalBotApi, LocalGroup, LocalUser
 from tests.conftest import BotUnderTest
 from tests.test_registration_flow import answer, buttons_of
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from bot.accounts import VerifyOutcome, VerifyStatus
-from bot.web import WebServer, build_web_app
+from bot.web.pages import WebServer, build_web_app
 
 OUTCOMES = {
     "tokVerified": VerifyOutcome(VerifyStatus.VERIFIED, telegram_chat_id=1, first_name="Ana"),
@@ -151,7 +151,7 @@ async def test_database_down(
     client: httpx.AsyncClient, accounts: FakeAccounts, caplog: pytest.LogCaptureFixture
 ) -> None:
     accounts.down = True
-    with caplog.at_level(logging.ERROR, logger="bot.web"):
+    with caplog.at_level(logging.ERROR, logger="bot.web.pages"):
         response = await client.get("/validate/tokVerified")
     assert_page(
         response,
@@ -159,7 +159,7 @@ async def test_database_down(
         "El servicio no está disponible en este momento. Intente de nuevo en unos minutos.",
     )
     assert "Traceback" not in response.text
-    assert any(r.name == "bot.web" and r.exc_info for r in caplog.records)
+    assert any(r.name == "bot.web.pages" and r.exc_info for r in caplog.records)
 
 
 async def test_head_does_not_verify(client: httpx.AsyncClient, accounts: FakeAccounts) -> None:

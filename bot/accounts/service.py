@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import hashlib
-import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.links import verification_link
-from bot.outbox import Outbox
+from bot.accounts.links import verification_link
+from bot.accounts.passwords import MAX_HASHES_CHECKED, PasswordHashing
+from bot.accounts.tokens import TOKEN_BYTES, hash_address, hash_token
+from bot.mail.outbox import Outbox
 from bot.storage import (
     Account,
     Database,
@@ -28,10 +25,7 @@ from bot.storage import (
     VerificationToken,
     utcnow,
 )
-from bot.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
-# 32 bytes = 256 bits from the OS's CSPRNG; URL-safe base64 gives a 43-character token.
-TOKEN_BYTES = 32
 # A family is told this long before its never-verified account is deleted: a day is time
 # enough to find the e-mail or ask /reenviar, yet close enough to the deadline to matter. The
 # deletion never comes sooner than this after the notice, even when the notice came late (the
@@ -131,78 +125,6 @@ class TooManyAccounts(Exception):
     def __init__(self, count: int) -> None:
         super().__init__(count)
         self.count = count
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def hash_address(email: str) -> str:
-    # Enough to tell addresses apart for a day; the table never holds one to read.
-    return hashlib.sha256(b"taken-address:" + email.lower().encode("utf-8")).hexdigest()
-
-
-class PasswordHashing:
-    """Argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile), off the event loop."""
-
-    def __init__(
-        self, hasher: PasswordHasher | None = None, *, parallel: int | None = None
-    ) -> None:
-        self._hasher = hasher or PasswordHasher()
-        # Each hash keeps a core busy and holds 64 MiB for ~0.1 s. Families' updates run side by
-        # side, but hashes on every core would starve the event loop (every other family's
-        # reply) and only add memory: one core stays free, the other hashes wait here.
-        self._slots = asyncio.Semaphore(parallel or max(1, (os.cpu_count() or 2) - 1))
-
-    async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.to_thread(self._hasher.hash, password)
-
-    async def matches(self, password_hash: str, password: str) -> bool:
-        def check() -> bool:
-            try:
-                return self._hasher.verify(password_hash, password)
-            except (VerificationError, InvalidHashError):
-                return False
-
-        async with self._slots:
-            return await asyncio.to_thread(check)
-
-    async def found_in(self, text: str, password_hashes: Iterable[str]) -> bool:
-        """Whether `text`, or a word of it, is the password of one of these hashes. For a
-        message about to reach other people: a family may type its password where it should
-        not. Each check costs a hash, so only a few likely words are tried."""
-        hashes = list(dict.fromkeys(password_hashes))[:MAX_HASHES_CHECKED]
-        for candidate in password_candidates(text):
-            for password_hash in hashes:
-                if await self.matches(password_hash, candidate):
-                    return True
-        return False
-
-
-# A family's hashes (its draft's and its newest accounts') and the words of one message tried
-# against them: at ~0.1 s a check, a question to the volunteers waits 1.4 s at the most.
-MAX_HASHES_CHECKED = 2
-MAX_WORDS_CHECKED = 6
-_PUNCTUATION = ".,;:!?¡¿\"'()«»"
-
-
-def password_candidates(text: str) -> list[str]:
-    """The whole text, then its longest words that could be a password (8 characters or more,
-    as the portal asks), without repeats."""
-    # Passwords keep their spaces (bot.validation), so the text as typed comes first. A word
-    # is tried as typed and without the punctuation around it ("Clave2024!" may be either),
-    # those with a digit or a symbol first: that is what the portal's passwords look like.
-    typed = text.split()
-    words = {*typed, *(word.strip(_PUNCTUATION) for word in typed)}
-    ranked = sorted(words, key=lambda w: (w.strip(_PUNCTUATION).isalpha(), -len(w), w))
-    found: list[str] = []
-    for candidate in (text, text.strip(), *ranked):
-        if len(found) > MAX_WORDS_CHECKED:
-            break
-        if MIN_PASSWORD_LENGTH <= len(candidate) <= MAX_PASSWORD_LENGTH and candidate not in found:
-            found.append(candidate)
-    return found
 
 
 class AccountService:

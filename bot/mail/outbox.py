@@ -36,12 +36,12 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.files import create_private, private_folder
-from bot.links import verification_link
-from bot.mail import Mailer, MailError, build_verification_email
+from bot.accounts.links import verification_link
+from bot.mail.sender import Mailer, MailError, build_verification_email
 from bot.storage import Account, Database, OutboxEmail, utcnow
+from bot.storage.files import create_private, private_folder
 
-log = logging.getLogger("bot.outbox")
+log = logging.getLogger("bot.mail.outbox")
 
 KIND_VERIFICATION = "verification"
 PENDING, SENT, FAILED = "pending", "sent", "failed"
@@ -210,7 +210,6 @@ class Outbox:
         self._link_base = link_base
         self._mail_from = mail_from
         self._retry = retry
-        # Public: the bot sets it once its chat side exists, after building the services.
         self.on_failure = on_failure
         self._poll_seconds = poll_seconds
         self._lease = claim_lease

@@ -1,6 +1,6 @@
 """Alembic's environment: runs the revisions on the bot's connection (or on its own engine).
 
-Used programmatically: `bot.migrations.alembic_config` passes the bot's open connection in
+Used programmatically: `bot.storage.migrations.alembic_config` passes the bot's open connection in
 `config.attributes["connection"]` (the caller runs this through `AsyncConnection.run_sync`).
 Without one, an async engine is made from `sqlalchemy.url`.
 """
@@ -77,7 +77,7 @@ def main() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        raise RuntimeError("bot.migrations: no connection and no sqlalchemy.url")
+        raise RuntimeError("bot.storage.migrations: no connection and no sqlalchemy.url")
     asyncio.run(_run_with_own_engine(url))
 
 

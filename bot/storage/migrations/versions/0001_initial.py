@@ -1,7 +1,7 @@
 """The initial schema: accounts, verification links, registration drafts, outbox, updates seen.
 
 The tables exactly as `SQLModel.metadata.create_all` made them before Alembic; a database made
-that way is stamped with this revision at start-up (see `bot.migrations.upgrade_to_head`).
+that way is stamped with this revision at start-up (see `bot.storage.migrations.upgrade_to_head`).
 
 Revision ID: 0001_initial
 Revises:

@@ -60,6 +60,20 @@ class Tickets:
     def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = database
         self._clock = clock
+        # Who has a ticket open, asked of every message a family sends: kept in memory, from
+        # the database at start-up (load_open) and then by this service's own changes.
+        self._open_users: set[int] = set()
+
+    async def load_open(self) -> None:
+        self._open_users = {ticket.telegram_user_id for ticket in await self.pending()}
+
+    def has_open_ticket(self, telegram_user_id: int) -> bool:
+        """Whether the family's messages go to a ticket (a quick check; open_for reads it)."""
+        return telegram_user_id in self._open_users
+
+    def forget_open(self, telegram_user_id: int) -> None:
+        """The family's open ticket is gone after all (closed by another process, say)."""
+        self._open_users.discard(telegram_user_id)
 
     # Opening, finding
 
@@ -76,6 +90,7 @@ class Tickets:
             existing = await self._open_ticket(session, telegram_user_id)
             if existing is not None:
                 await session.commit()
+                self._open_users.add(telegram_user_id)
                 return existing, False
             ticket = Ticket(
                 telegram_user_id=telegram_user_id,
@@ -88,6 +103,7 @@ class Tickets:
             session.add(ticket)
             await session.commit()
             await session.refresh(ticket)
+            self._open_users.add(telegram_user_id)
             return ticket, True
 
     async def open_for(self, telegram_user_id: int) -> Ticket | None:
@@ -201,7 +217,10 @@ class Tickets:
                 await session.rollback()
                 return None
             await session.commit()
-            return await session.get(Ticket, ticket_id, populate_existing=True)
+            closed = await session.get(Ticket, ticket_id, populate_existing=True)
+            if closed is not None:
+                self._open_users.discard(closed.telegram_user_id)
+            return closed
 
     async def set_helped(self, ticket_id: int, telegram_user_id: int, helped: bool) -> bool:
         """The family's word on its own closed ticket; False (nothing changes) for a ticket

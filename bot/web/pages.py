@@ -23,7 +23,7 @@ from bot.accounts import VerifyOutcome, VerifyStatus
 from bot.i18n import Translate, normalise_locale, translator
 from bot.portal import TRAMITES
 
-log = logging.getLogger("bot.web")
+log = logging.getLogger("bot.web.pages")
 
 # Tokens are URL-safe base64; anything else cannot be one, so the database is not asked.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,200}")

@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.i18n import DEFAULT_LOCALE, N_
-from bot.results import Choice, Invalid, Suggestion, Valid
+from bot.registration.results import Choice, Invalid, Suggestion, Valid
 
 # Most common countries of origin of migrants in Chile, most common first: offered as buttons.
 COMMON_COUNTRIES: tuple[str, ...] = ("VE", "PE", "HT", "CO", "BO", "AR", "EC", "DO", "CN", "CU")

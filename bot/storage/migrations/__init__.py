@@ -1,7 +1,7 @@
 """The database schema's history: an Alembic environment used from code, never from a shell.
 
 `Database.migrate()` (called at start-up) runs `upgrade_to_head` on the bot's own connection;
-`python -m bot.migrations revision "message"` writes a new revision from the models. No
+`python -m bot.storage.migrations revision "message"` writes a new revision from the models. No
 alembic.ini: the configuration is built here.
 """
 

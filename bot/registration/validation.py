@@ -13,8 +13,9 @@ import email_validator
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from bot.i18n import N_
-from bot.results import Choice, Invalid, Suggestion, Valid
+from bot.registration.results import Choice, Invalid, Suggestion, Valid
 
 # Longer answers are refused before any validator runs: nobody's real answer is that long, and
 # it keeps pasted essays out of the database and the logs.
@@ -333,8 +334,6 @@ def validate_email_confirmation(text: str, *, email: str) -> Valid[str] | Invali
 
 # ---------------------------------------------------------------- password
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 128
 
 PASSWORD_TOO_SHORT = N_(
     "La contraseña es muy corta: debe tener {min} caracteres como mínimo. Consejo: use una "

@@ -20,10 +20,10 @@ from typing import Literal
 
 import aiosmtplib
 
-from bot.files import create_private, private_folder
 from bot.i18n import translator
+from bot.storage.files import create_private, private_folder
 
-log = logging.getLogger("bot.mail")
+log = logging.getLogger("bot.mail.sender")
 
 Security = Literal["none", "starttls", "tls"]
 DEFAULT_PORTS: dict[str, int] = {"none": 25, "starttls": 587, "tls": 465}

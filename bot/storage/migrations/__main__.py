@@ -1,7 +1,7 @@
 """Developer commands for the schema's history.
 
-    python -m bot.migrations revision "add the account's phone"   # new revision from the models
-    python -m bot.migrations upgrade                               # DATABASE_URL to head
+    python -m bot.storage.migrations revision "add the account's phone"   # from the models
+    python -m bot.storage.migrations upgrade                 # DATABASE_URL to head
 
 `revision` compares the models with a temporary SQLite database brought to head (so it never
 depends on, or touches, a real database); `--database URL` compares with that database instead.
@@ -23,9 +23,9 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from bot.migrations import alembic_config
 from bot.settings import async_database_url, load_settings
 from bot.storage import Database
+from bot.storage.migrations import alembic_config
 
 
 def _next_revision_id(message: str) -> str:
@@ -73,7 +73,7 @@ async def _upgrade(url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot.migrations")
+    parser = argparse.ArgumentParser(prog="python -m bot.storage.migrations")
     commands = parser.add_subparsers(dest="command", required=True)
     revision = commands.add_parser("revision", help="autogenerate a new revision")
     revision.add_argument("message")

@@ -2,8 +2,8 @@
 registration starts (for the statistics).
 
 A database made by `SQLModel.metadata.create_all` before Alembic is stamped `0001_initial`
-(see `bot.migrations.upgrade_to_head`); when that `create_all` already made these tables, they
-are left as they are instead of being created a second time.
+(see `bot.storage.migrations.upgrade_to_head`); when that `create_all` already made these
+tables, they are left as they are instead of being created a second time.
 
 Revision ID: 0002_volunteers
 Revises: 0001_initial

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
-from bot.local_telegram import LocalBotApi, LocalUser, keyboard_buttons
+from bot.devtools.local_telegram import LocalBotApi, LocalUser, keyboard_buttons
 
 BANNER = (
     "Chat local con el bot. Escriba sus mensajes; un número presiona el botón con ese número. "

@@ -1,0 +1,26 @@
+"""The registration: the portal's form declared once as data, the drafts that walk it, and the
+pure validators of its answers."""
+
+from bot.registration.drafts import Registrations
+from bot.registration.form import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    HUMAN_CHECK,
+    SUMMARY,
+    SUMMARY_FIELDS,
+    FormField,
+    position,
+    summary,
+)
+
+__all__ = [
+    "FIELDS",
+    "FIELDS_BY_KEY",
+    "HUMAN_CHECK",
+    "SUMMARY",
+    "SUMMARY_FIELDS",
+    "FormField",
+    "Registrations",
+    "position",
+    "summary",
+]

@@ -1,0 +1,257 @@
+"""Drafts: a family's registration in progress, in the database, and what an answer, a button
+or a change does to it. Every acknowledged answer is here before the family sees the next
+question."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlmodel import SQLModel, col, select
+
+from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
+from bot.registration.form import (
+    FIELDS,
+    FIELDS_BY_KEY,
+    SUMMARY,
+    SUMMARY_KEYS,
+    TOO_LONG,
+    FormContext,
+    answered_labels,
+    next_step,
+)
+from bot.registration.results import Invalid, Result, Suggestion, Valid
+from bot.registration.validation import MAX_TEXT_LENGTH
+from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
+
+
+class Registrations:
+    """Drafts in the database, and what an answer does to one."""
+
+    def __init__(
+        self,
+        database: Database,
+        accounts: AccountService,
+        *,
+        check_deliverability: bool = False,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self._db = database
+        self._accounts = accounts
+        self._check_deliverability = check_deliverability
+        self._today = today
+        # Families whose draft expired and who have not been told yet (see load_expired).
+        self._expired: set[int] = set()
+
+    async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
+        """The family's registration in progress; an expired one does not count.
+
+        A draft always stands at its first missing field (or the check, or the summary). One
+        that does not, because the form changed since it was saved, is moved there."""
+        async with self._db.session() as session:
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+        if draft is None or draft.expired_at is not None:
+            return None
+        known = {k: v for k, v in draft.answers.items() if k in FIELDS_BY_KEY}
+        if known != draft.answers or draft.step != next_step(draft):
+            draft.answers = known
+            self._move_to(draft, next_step(draft))
+            await self._save(draft)
+        return draft
+
+    async def in_progress(self) -> list[RegistrationDraft]:
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft).where(col(RegistrationDraft.expired_at).is_(None))
+            )
+            return list(found.all())
+
+    async def expire_unfinished(self, older_than: timedelta) -> list[int]:
+        """Forgets the answers of drafts untouched for `older_than`; returns their users' ids.
+
+        The emptied row stays as a marker, so the family can be told the next time it writes.
+        """
+        now = utcnow()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft)
+                .where(col(RegistrationDraft.expired_at).is_(None))
+                .where(col(RegistrationDraft.updated_at) < now - older_than)
+            )
+            expired = list(found.all())
+            for draft in expired:
+                draft.answers, draft.choices, draft.expired_at = {}, [], now
+                session.add(draft)
+            await session.commit()
+        self._expired |= {draft.telegram_user_id for draft in expired}
+        return [draft.telegram_user_id for draft in expired]
+
+    @staticmethod
+    def password_hash(draft: RegistrationDraft) -> str | None:
+        """The hash of the password the draft holds, once the family gave one."""
+        for form_field in FIELDS:
+            value = draft.answers.get(form_field.key)
+            if form_field.secret and form_field.confirms is None and isinstance(value, str):
+                return value
+        return None
+
+    async def load_expired(self) -> None:
+        """Reads which families have an expired draft they were not told of yet."""
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft.telegram_user_id).where(
+                    col(RegistrationDraft.expired_at).is_not(None)
+                )
+            )
+            self._expired = set(found.all())
+
+    async def take_expiry_notice(self, telegram_user_id: int) -> bool:
+        """True once for a family whose draft expired: it is told then, and the marker goes.
+        Asked of every update, so answered from memory when there is nothing to tell."""
+        if telegram_user_id not in self._expired:
+            return False
+        self._expired.discard(telegram_user_id)
+        return await self.forget_expired(telegram_user_id)
+
+    async def forget_expired(self, telegram_user_id: int) -> bool:
+        """Deletes an expired draft's marker; True when there was one (tell the family once)."""
+        self._expired.discard(telegram_user_id)
+        async with self._db.session() as session:
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+            if draft is None or draft.expired_at is None:
+                return False
+            await session.delete(draft)
+            await session.commit()
+            return True
+
+    async def begin(self, telegram_user_id: int, chat_id: int, locale: str) -> RegistrationDraft:
+        """The family's draft: the one in progress, or a new one at the first field."""
+        draft = await self.current(telegram_user_id)
+        if draft is not None:
+            return draft
+        await self.forget_expired(telegram_user_id)
+        draft = RegistrationDraft(
+            telegram_user_id=telegram_user_id,
+            telegram_chat_id=chat_id,
+            locale=locale,
+            step=FIELDS[0].key,
+        )
+        self._offer_quick_answers(draft)
+        await self._save(draft, RegistrationStart(telegram_user_id=telegram_user_id))
+        return draft
+
+    async def discard(self, telegram_user_id: int) -> list[str]:
+        """Deletes the draft; returns the labels of the answers that were thrown away."""
+        async with self._db.session() as session:
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+            if draft is None:
+                return []
+            labels = answered_labels(draft)
+            await session.delete(draft)
+            await session.commit()
+            return labels
+
+    async def answer(
+        self, draft: RegistrationDraft, text: str, *, chosen: bool = False
+    ) -> Result | None:
+        """Checks `text` as the answer to the draft's current field.
+
+        A valid answer is stored and the draft moves on, durably, before this returns.
+        Returns None when the draft is not waiting for a field.
+        """
+        form_field = FIELDS_BY_KEY.get(draft.step)
+        if form_field is None:
+            return None
+        if len(text) > MAX_TEXT_LENGTH:
+            return Invalid(TOO_LONG, {"length": len(text), "example": form_field.example})
+        context = FormContext(
+            accounts=self._accounts,
+            today=self._today(),
+            telegram_user_id=draft.telegram_user_id,
+            locale=draft.locale,
+            check_deliverability=self._check_deliverability,
+        )
+        result = await form_field.accept(text, dict(draft.answers), context, chosen)
+        if isinstance(result, Valid):
+            draft.answers = {**draft.answers, form_field.key: result.value}
+            self._move_to(draft, next_step(draft))
+        elif isinstance(result, Suggestion):
+            draft.choices = [[choice.label, choice.value] for choice in result.choices]
+        else:
+            self._offer_quick_answers(draft)
+        await self._save(draft)
+        return result
+
+    async def pick(self, draft: RegistrationDraft, step: str, index: int) -> Result | None:
+        """A button of the current question was pressed; None when it belongs to another."""
+        if step != draft.step or not 0 <= index < len(draft.choices):
+            return None
+        return await self.answer(draft, draft.choices[index][1], chosen=True)
+
+    async def pass_human_check(self, draft: RegistrationDraft) -> None:
+        draft.human_checked = True
+        self._move_to(draft, next_step(draft))
+        await self._save(draft)
+
+    async def edit(self, draft: RegistrationDraft, key: str) -> bool:
+        """Asks a field again; its confirmation, if any, is asked again after it. Only what the
+        family can be offered right now may be changed: any field from the summary, and the
+        repeated field from its confirmation. False, and nothing changes, otherwise."""
+        current = FIELDS_BY_KEY.get(draft.step)
+        offered = (draft.step == SUMMARY and key in SUMMARY_KEYS) or (
+            current is not None and current.confirms == key
+        )
+        if not offered:
+            return False
+        target = FIELDS_BY_KEY[key]
+        dropped = {target.key} | {f.key for f in FIELDS if f.confirms == target.key}
+        draft.answers = {k: v for k, v in draft.answers.items() if k not in dropped}
+        self._move_to(draft, target.key)
+        await self._save(draft)
+        return True
+
+    async def create_account(self, draft: RegistrationDraft) -> CreatedAccount:
+        """Creates the account from a finished draft, then forgets the draft.
+
+        Raises EmailTaken when the address got an account meanwhile; the draft then asks
+        for another address. Raises TooManyAccounts when the family has made as many as it
+        may; the draft stays as it is.
+        """
+        answers = draft.answers
+        new = NewAccount(
+            email=answers["correo"],
+            first_names=answers["nombre"],
+            father_surname=answers["apellido_paterno"],
+            mother_surname=answers["apellido_materno"],
+            birth_date=date.fromisoformat(answers["fecha_nacimiento"]),
+            country_code=answers["pais_nacimiento"],
+            password_hash=answers["contrasena"],
+            telegram_user_id=draft.telegram_user_id,
+            telegram_chat_id=draft.telegram_chat_id,
+            locale=draft.locale,
+        )
+        try:
+            created = await self._accounts.create(new)
+        except EmailTaken:
+            await self.edit(draft, "correo")
+            raise
+        await self.discard(draft.telegram_user_id)
+        return created
+
+    def _move_to(self, draft: RegistrationDraft, step: str) -> None:
+        draft.step = step
+        self._offer_quick_answers(draft)
+
+    @staticmethod
+    def _offer_quick_answers(draft: RegistrationDraft) -> None:
+        form_field = FIELDS_BY_KEY.get(draft.step)
+        quick = form_field.quick_answers(draft.locale) if form_field else ()
+        draft.choices = [[choice.label, choice.value] for choice in quick]
+
+    async def _save(self, draft: RegistrationDraft, *also: SQLModel) -> None:
+        """Writes the draft, and any rows that go with it, in one transaction."""
+        draft.updated_at = utcnow()
+        async with self._db.session() as session:
+            await session.merge(draft)
+            session.add_all(also)
+            await session.commit()

@@ -1,0 +1,57 @@
+"""The python-telegram-bot Application: how it talks to Telegram, and in what order it takes
+updates. Which handlers it has is the composition root's business (bot/app.py)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import LinkPreviewOptions, Update
+from telegram.ext import AIORateLimiter, Application, Defaults
+
+from bot import logs
+from bot.runtime.persistence import ConversationLoader, DatabasePersistence
+from bot.runtime.processing import PerChatUpdateProcessor
+
+# Where the handlers find the services, in the Application's bot_data.
+SERVICES_KEY = "services"
+
+
+def new_application(
+    *,
+    token: str,
+    base_url: str | None,
+    polling: bool,
+    update_queue: asyncio.Queue[object],
+    conversations: dict[str, ConversationLoader],
+) -> Application:
+    logs.protect_secrets()
+    builder = (
+        Application.builder()
+        .token(token)
+        # The bot's own news (a link opened, an e-mail refused) is put here by the services.
+        .update_queue(update_queue)
+        # Telegram's preview crawler would open the verification link before the family does.
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Telegram allows ~30 messages a second overall and ~20 a minute per group: a burst of
+        # notifications waits its turn instead of failing with 429.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        # One family's slow moment (a hash, a relay queued for the group's rate limit) must not
+        # hold back the others; one family's own updates still go one at a time, in order.
+        .concurrent_updates(PerChatUpdateProcessor(chat_of))
+        .persistence(DatabasePersistence(conversations))
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+    if not polling:
+        builder = builder.updater(None)
+    return builder.build()
+
+
+def chat_of(update: object) -> int | None:
+    """The chat an update belongs to, for PerChatUpdateProcessor: a Telegram update's chat, or
+    the `chat_id` of the bot's own news (AccountVerified); None serialises the rest together."""
+    if isinstance(update, Update):
+        chat = update.effective_chat or update.effective_user
+        return chat.id if chat is not None else None
+    chat_id = getattr(update, "chat_id", None)
+    return chat_id if isinstance(chat_id, int) else None

@@ -1,0 +1,30 @@
+"""Housekeeping on python-telegram-bot's JobQueue: what ages out is forgotten."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from telegram.ext import ContextTypes
+
+from bot.runtime.application import SERVICES_KEY
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+SWEEP_EVERY = timedelta(hours=1)
+KEEP_UPDATE_IDS = timedelta(days=7)
+
+
+async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Hourly: forget unfinished drafts past their time, old update ids, the taken addresses
+    met more than a day ago, and idle senders."""
+    found: Services = context.bot_data[SERVICES_KEY]
+    expired = await found.registrations.expire_unfinished(
+        timedelta(days=found.settings.draft_ttl_days)
+    )
+    if expired:
+        logger.info("%d unfinished registrations expired", len(expired))
+    await found.updates.forget_older_than(KEEP_UPDATE_IDS)
+    await found.accounts.forget_old_probes()
+    found.flood.forget_idle()

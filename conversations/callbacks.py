@@ -1,0 +1,45 @@
+"""Every button's callback data, named once, and the buttons more than one conversation shows.
+
+Button data comes back from the phone and can be forged: handlers read it with
+`common.button_fields`, never by splitting it themselves.
+"""
+
+from __future__ import annotations
+
+from bot.i18n import Translate
+
+# The main menu's buttons, each answered by the conversation it names.
+START_REGISTRATION = "menu:crear_cuenta"
+SHOW_QUESTIONS = "menu:preguntas"
+ASK_VOLUNTEER = "menu:voluntario"
+
+# The registration's: pick:<field>:<index>, edit:<field>, and its fixed buttons.
+PICK = "pick"
+EDIT = "edit"
+HUMAN_OK = "human:ok"
+CREATE = "create"
+CANCEL = "cancel"
+
+# A frequent question: faq<key>.
+QUESTION = "faq:"
+
+# A ticket's: close it, and ticket:helped:<ticket id>:<0|1> once a volunteer closed it.
+CLOSE_TICKET = "ticket:close"
+HELPED = "ticket:helped"
+
+# Pages of a list: inbox:<page> for a family, pending:<page> in the volunteers' group.
+INBOX_PAGE = "inbox"
+PENDING_PAGE = "pending"
+
+
+def volunteer_button(_: Translate) -> tuple[str, str]:
+    return (_("Hablar con un voluntario"), ASK_VOLUNTEER)
+
+
+def menu_rows(_: Translate) -> list[list[tuple[str, str]]]:
+    """The main menu: create the account, frequent questions, a volunteer."""
+    return [
+        [(_("Crear cuenta"), START_REGISTRATION)],
+        [(_("Preguntas frecuentes"), SHOW_QUESTIONS)],
+        [volunteer_button(_)],
+    ]
