@@ -24,6 +24,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 test: install lint
 	$(VENV)/bin/pybabel compile -d locales -D messages

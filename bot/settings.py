@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -151,7 +151,7 @@ def async_database_url(url: str) -> str:
     )
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Reads the settings, turning pydantic's report into one line per wrong setting."""
     try:
         settings = Settings(**overrides)

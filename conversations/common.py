@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import (
     Bot,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
     Update,
+    User,
 )
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -103,8 +105,16 @@ async def reply(
     markup: InlineKeyboardMarkup | None = None,
 ) -> Message:
     chat = update.effective_chat
-    assert chat is not None
+    if chat is None:
+        raise LookupError("this update has no chat to answer in")
     return await send_text(context.bot, chat.id, text, markup)
+
+
+def family_of(update: Update) -> tuple[User, Chat] | None:
+    """The person and the chat an update comes from; None for one with neither (a button of
+    an inline message, say), which no family handler answers."""
+    user, chat = update.effective_user, update.effective_chat
+    return (user, chat) if user is not None and chat is not None else None
 
 
 async def send_text(
@@ -116,15 +126,10 @@ async def send_text(
 ) -> Message:
     """Sends `text` as as many messages as Telegram's length limit needs, in order; the buttons
     go with the last one, which is returned."""
-    pieces = split_text(text)
-    sent: Message | None = None
-    for index, piece in enumerate(pieces):
-        last = index == len(pieces) - 1
-        sent = await bot.send_message(
-            chat_id, piece, reply_markup=markup if last else None, **options
-        )
-    assert sent is not None  # split_text gives one piece at least
-    return sent
+    *pieces, last = split_text(text)
+    for piece in pieces:
+        await bot.send_message(chat_id, piece, **options)
+    return await bot.send_message(chat_id, last, reply_markup=markup, **options)
 
 
 def button_fields(update: Update, prefix: str, count: int) -> list[str] | None:
@@ -161,7 +166,10 @@ async def answer_button(update: Update, text: str | None) -> None:
         logger.info("could not answer a button press: %s", error)
 
 
-def final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]):
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]) -> Callback:
     """For handlers registered ahead of the registration (group -1): once they have answered,
     the update goes no further, so the registration neither answers too nor loses its step."""
 

@@ -32,7 +32,8 @@ from conversations.common import (
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
-    assert user is not None
+    if user is None:
+        return
     _ = texts(update)
     account = await services(context).accounts.latest_account(user.id)
     if account is not None and account.verified_at is not None:
@@ -76,7 +77,8 @@ async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     newest first, a page at a time (a button shows the older ones)."""
     await settle_button(update)
     user = update.effective_user
-    assert user is not None
+    if user is None:
+        return
     _ = texts(update)
     fields = button_fields(update, INBOX_PAGE, 1)
     page = (whole_number(fields[0]) if fields else None) or 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -37,6 +37,7 @@ from bot.registration.form import (
     summary,
 )
 from bot.registration.results import Invalid, Result, Suggestion, Valid
+from bot.runtime.persistence import ConversationDict
 from bot.services import Services
 from bot.storage import RegistrationDraft, utcnow
 from conversations.callbacks import (
@@ -51,6 +52,7 @@ from conversations.callbacks import (
 from conversations.common import (
     button_fields,
     delete_quietly,
+    family_of,
     in_rows,
     keyboard,
     locale_of,
@@ -206,10 +208,14 @@ async def _respond(
     )
 
 
-def _failed_twice(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, result: Result):
+def _failed_twice(
+    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, result: Result
+) -> bool:
     """Counts refusals of the current field; from the second on, a volunteer is offered.
     In memory on purpose: it is only a hint, and a restart may well forget it."""
-    failures: dict[str, int] = context.user_data.setdefault(_FAILURES, {})  # type: ignore[union-attr]
+    if context.user_data is None:
+        return False
+    failures: dict[str, int] = context.user_data.setdefault(_FAILURES, {})
     if not isinstance(result, Invalid):
         failures.clear()  # the field was answered; the draft has moved on
         return False
@@ -220,10 +226,12 @@ def _failed_twice(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, 
 # --- Entry ------------------------------------------------------------------------------------
 
 
-async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     await settle_button(update)
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
+    family = family_of(update)
+    if family is None:
+        return ConversationHandler.END
+    user, chat = family
     found = services(context)
     _ = texts(update)
     draft = await found.registrations.begin(user.id, chat.id, locale_of(update))
@@ -250,16 +258,18 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
 DraftHandler = Callable[
     [Update, ContextTypes.DEFAULT_TYPE, RegistrationDraft], Awaitable[str | int]
 ]
+StateHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, str | int]]
 
 
-def with_draft(handler: DraftHandler) -> Callable[..., Awaitable[str | int]]:
+def with_draft(handler: DraftHandler) -> StateHandler:
     """Hands the family's draft to `handler`; without one, says so and ends the conversation."""
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
         await settle_button(update)
         user = update.effective_user
-        assert user is not None
+        if user is None:
+            return ConversationHandler.END
         draft = await services(context).registrations.current(user.id)
         if draft is None:
             _ = texts(update)
@@ -279,7 +289,8 @@ async def receive_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
     message = update.effective_message
-    assert message is not None and message.text is not None
+    if message is None or message.text is None:  # the filter lets only texts through
+        return state_of(draft)
     _ = translator(draft.locale)
     if draft.step not in FIELDS_BY_KEY:
         # The summary or the human check waits for a button; an old state can also lag here.
@@ -297,6 +308,8 @@ async def receive_text(
                 )
             )
     result = await services(context).registrations.answer(draft, message.text)
+    if result is None:  # the draft moved past the fields meanwhile
+        return await ask(context, draft, *before)
     return await _respond(update, context, draft, result, *before)
 
 
@@ -435,7 +448,8 @@ def _hours(created: CreatedAccount) -> int:
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_button(update)
     user = update.effective_user
-    assert user is not None
+    if user is None:
+        return ConversationHandler.END
     _ = texts(update)
     discarded = await services(context).registrations.discard(user.id)
     if discarded:
@@ -454,7 +468,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 NAME = "registration"
 
 
-async def saved_conversations(found: Services) -> dict[tuple[int, ...], str]:
+async def saved_conversations(found: Services) -> ConversationDict:
     """Where each family stands, read back from the drafts after a restart."""
     return {
         (draft.telegram_chat_id, draft.telegram_user_id): state_of(draft)
@@ -465,7 +479,7 @@ async def saved_conversations(found: Services) -> dict[tuple[int, ...], str]:
 def build() -> ConversationHandler:
     # Last in the fallbacks: whatever the current state has no handler for is answered with
     # the current question again, never with silence.
-    out_of_place = [
+    out_of_place: list[BaseHandler[Update, Any, object]] = [
         MessageHandler(filters.ALL, receive_out_of_place),
         CallbackQueryHandler(receive_out_of_place),
     ]

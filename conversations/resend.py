@@ -9,47 +9,18 @@ from telegram.ext import CommandHandler, ContextTypes, filters
 
 from bot.accounts import ResendStatus
 from bot.storage import utcnow
-from conversations.common import reply, send_link_message, services, texts
+from conversations.common import family_of, reply, send_link_message, services, texts
 
 
 async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
+    family = family_of(update)
+    if family is None:
+        return
+    user, chat = family
     _ = texts(update)
     outcome = await services(context).accounts.resend(user.id)
-    if outcome.status is ResendStatus.NO_ACCOUNT:
-        await reply(
-            update,
-            context,
-            _("Todavía no tiene una cuenta creada. Escriba /crear_cuenta para crearla."),
-        )
-    elif outcome.status is ResendStatus.ALREADY_VERIFIED:
-        assert outcome.account is not None
-        await reply(
-            update,
-            context,
-            _(
-                "La cuenta con el correo {email} ya está verificada: no necesita otro enlace. "
-                "Escriba /start para ver el inicio del portal.",
-                email=outcome.account.email,
-            ),
-        )
-    elif outcome.status is ResendStatus.TOO_SOON:
-        assert outcome.retry_at is not None
-        minutes = max(1, math.ceil((outcome.retry_at - utcnow()).total_seconds() / 60))
-        await reply(
-            update,
-            context,
-            _(
-                "Ya le envié varios enlaces en la última hora. Para proteger la cuenta, podrá "
-                "pedir otro en {minutes} minutos. Mientras tanto, busque el último correo "
-                "también en la carpeta de spam.",
-                minutes=minutes,
-            ),
-        )
-    else:
-        created = outcome.created
-        assert created is not None
+    created, account, retry_at = outcome.created, outcome.account, outcome.retry_at
+    if outcome.status is ResendStatus.SENT and created is not None:
         text = "\n\n".join(
             (
                 _(
@@ -63,6 +34,34 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         )
         await send_link_message(context.bot, chat.id, text, created.link, _)
+    elif outcome.status is ResendStatus.ALREADY_VERIFIED and account is not None:
+        await reply(
+            update,
+            context,
+            _(
+                "La cuenta con el correo {email} ya está verificada: no necesita otro enlace. "
+                "Escriba /start para ver el inicio del portal.",
+                email=account.email,
+            ),
+        )
+    elif outcome.status is ResendStatus.TOO_SOON and retry_at is not None:
+        minutes = max(1, math.ceil((retry_at - utcnow()).total_seconds() / 60))
+        await reply(
+            update,
+            context,
+            _(
+                "Ya le envié varios enlaces en la última hora. Para proteger la cuenta, podrá "
+                "pedir otro en {minutes} minutos. Mientras tanto, busque el último correo "
+                "también en la carpeta de spam.",
+                minutes=minutes,
+            ),
+        )
+    else:
+        await reply(
+            update,
+            context,
+            _("Todavía no tiene una cuenta creada. Escriba /crear_cuenta para crearla."),
+        )
 
 
 def handlers() -> list[CommandHandler]:

@@ -36,6 +36,7 @@ from conversations.callbacks import ASK_VOLUNTEER, CLOSE_TICKET, HELPED, PENDING
 from conversations.common import (
     button_fields,
     delete_quietly,
+    family_of,
     final,
     keyboard,
     locale_of,
@@ -89,8 +90,10 @@ def _signature(_: Translate) -> str:
 async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/voluntario, the menu button, or the button offered after repeated mistakes."""
     await settle_button(update)
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None and chat is not None
+    family = family_of(update)
+    if family is None:
+        raise ApplicationHandlerStop
+    user, chat = family
     _ = texts(update)
     found = services(context)
     group = _volunteers_chat(context)
@@ -120,10 +123,10 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await _announce_ticket(context, ticket)
         except TelegramError as error:
             # The group cannot be reached now; the ticket stays, and the family can leave it.
-            logger.warning("ticket %s not announced in the group: %s", ticket.id, error)
+            logger.warning("ticket %s not announced in the group: %s", ticket.number, error)
             await _volunteers_unreachable(context, ticket)
             raise ApplicationHandlerStop from None
-    ahead = max(0, await found.tickets.waiting_position(ticket.id) - 1)
+    ahead = max(0, await found.tickets.waiting_position(ticket.number) - 1)
     await reply(
         update,
         context,
@@ -139,7 +142,7 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                     if at_password
                     else []
                 ),
-                _("Su consulta es la número {number}.", number=ticket.id),
+                _("Su consulta es la número {number}.", number=ticket.number),
                 _(
                     "Escriba su pregunta aquí. También puede mandar una foto de un documento, "
                     "un audio o un archivo. Un voluntario del programa le responderá en este "
@@ -193,34 +196,40 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
         await reply(update, context, text)
         raise ApplicationHandlerStop
     # The ticket's header is its first relay; the family's first question comes after it.
-    first = len(await found.tickets.relays(ticket.id)) <= 1
-    where = {
-        "message_thread_id": ticket.topic_id,
-        "reply_parameters": None if ticket.topic_id else await _header_reply(found, ticket),
-    }
+    first = len(await found.tickets.relays(ticket.number)) <= 1
+    thread = ticket.topic_id
+    replying = None if thread else await _header_reply(found, ticket)
     try:
         try:
             copied = await context.bot.copy_message(
-                group, from_chat_id=message.chat_id, message_id=message.message_id, **where
+                group,
+                from_chat_id=message.chat_id,
+                message_id=message.message_id,
+                message_thread_id=thread,
+                reply_parameters=replying,
             )
+            copied_id = copied.message_id
         except BadRequest:
             if not message.text:
                 raise
             # A text can always go as a new message, where copying is refused.
-            copied = await context.bot.send_message(group, message.text, **where)
+            sent = await context.bot.send_message(
+                group, message.text, message_thread_id=thread, reply_parameters=replying
+            )
+            copied_id = sent.message_id
     except Forbidden:
-        logger.warning("the bot cannot post in the volunteers' group (ticket %s)", ticket.id)
+        logger.warning("the bot cannot post in the volunteers' group (ticket %s)", ticket.number)
         await _volunteers_unreachable(context, ticket)
         raise ApplicationHandlerStop from None
     except TelegramError:
-        logger.exception("could not relay a message of ticket %s", ticket.id)
+        logger.exception("could not relay a message of ticket %s", ticket.number)
         await reply(
             update,
             context,
             _("No pude pasar su mensaje a los voluntarios. Intente de nuevo en unos minutos."),
         )
         raise ApplicationHandlerStop from None
-    await found.tickets.remember_relay(ticket.id, group, copied.message_id, "to_group")
+    await found.tickets.remember_relay(ticket.number, group, copied_id, "to_group")
     if first:
         await reply(update, context, _("Recibido. Se lo pasé a los voluntarios."))
     raise ApplicationHandlerStop
@@ -237,9 +246,11 @@ async def close_by_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if ticket is None:
         found.tickets.forget_open(user.id)
         return
-    await found.tickets.close(ticket.id, "family")
+    await found.tickets.close(ticket.number, "family")
     _ = texts(update)
-    await _tell_group(context, ticket, _group("La familia cerró la consulta #{n}.", n=ticket.id))
+    await _tell_group(
+        context, ticket, _group("La familia cerró la consulta #{n}.", n=ticket.number)
+    )
     await _close_topic(context, ticket)
     await reply(update, context, _("Consulta cerrada. Cuando necesite, escriba /voluntario."))
     await resume_registration(context, user.id, _("Sigamos con la cuenta donde quedó:"))
@@ -313,17 +324,17 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
         return
     if ticket.status != "open":
-        await message.reply_text(_group("La consulta #{n} ya está cerrada.", n=ticket.id))
+        await message.reply_text(_group("La consulta #{n} ya está cerrada.", n=ticket.number))
         return
     _ = translator(ticket.locale)
     # Kept in the inbox before the family can see it: the family's own updates run alongside
     # this one, and a /bandeja sent on reading the answer must find it there. An answer that
     # cannot be delivered stays in the inbox, for when the family comes back.
-    await found.tickets.record_answer(ticket.id, message.text or message.caption or "📎")
+    await found.tickets.record_answer(ticket.number, message.text or message.caption or "📎")
     try:
         await _deliver(context, ticket, message, _)
     except (Forbidden, BadRequest) as error:
-        logger.warning("answer to ticket %s not delivered: %s", ticket.id, error)
+        logger.warning("answer to ticket %s not delivered: %s", ticket.number, error)
         await message.reply_text(_undelivered(error))
 
 
@@ -391,15 +402,17 @@ async def _ticket_of(context: ContextTypes.DEFAULT_TYPE, message: Message) -> Ti
 
 async def _ticket_commanded(
     update: Update, context: ContextTypes.DEFAULT_TYPE
-) -> tuple[Message, Ticket | None]:
+) -> tuple[Message, Ticket] | None:
     """The ticket a volunteer's command is about: its topic, or the message it replies to."""
     message = update.effective_message
-    assert message is not None
+    if message is None:
+        return None
     ticket = await _ticket_of(context, message)
     if ticket is None:
         await message.reply_text(
             _group("Use el comando dentro del tema de la consulta, o respondiendo a su mensaje.")
         )
+        return None
     return message, ticket
 
 
@@ -455,7 +468,7 @@ async def pending(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(
             _group(
                 "#{n} {name} — espera {wait} ({state})",
-                n=ticket.id,
+                n=ticket.number,
                 name=ticket.first_name,
                 wait=_duration(now - ticket.created_at),
                 state=answered,
@@ -469,23 +482,24 @@ async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not await _volunteer_only(update, context):
         return
     found = services(context)
-    message, ticket = await _ticket_commanded(update, context)
-    if ticket is None:
+    commanded = await _ticket_commanded(update, context)
+    if commanded is None:
         return
-    if await found.tickets.close(ticket.id, "volunteer") is None:
-        await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.id))
+    message, ticket = commanded
+    if await found.tickets.close(ticket.number, "volunteer") is None:
+        await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.number))
         return
     await _close_topic(context, ticket)
     _ = translator(ticket.locale)
     try:
         await context.bot.send_message(
             ticket.telegram_chat_id,
-            _("Un voluntario cerró su consulta número {n}. ¿Le ayudamos?", n=ticket.id),
+            _("Un voluntario cerró su consulta número {n}. ¿Le ayudamos?", n=ticket.number),
             reply_markup=keyboard(
                 [
                     [
-                        (_("Sí, me ayudaron"), f"{HELPED}:{ticket.id}:1"),
-                        (_("No"), f"{HELPED}:{ticket.id}:0"),
+                        (_("Sí, me ayudaron"), f"{HELPED}:{ticket.number}:1"),
+                        (_("No"), f"{HELPED}:{ticket.number}:0"),
                     ]
                 ]
             ),
@@ -494,16 +508,16 @@ async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE)
             context, ticket.telegram_user_id, _("Puede seguir con su cuenta donde quedó:")
         )
     except (Forbidden, BadRequest) as error:
-        logger.warning("family of ticket %s not told of its closing: %s", ticket.id, error)
+        logger.warning("family of ticket %s not told of its closing: %s", ticket.number, error)
         await message.reply_text(
             _group(
                 "Consulta #{n} cerrada. No se pudo avisar a la familia: bloqueó el bot o borró "
                 "el chat.",
-                n=ticket.id,
+                n=ticket.number,
             )
         )
     else:
-        await message.reply_text(_group("Consulta #{n} cerrada.", n=ticket.id))
+        await message.reply_text(_group("Consulta #{n} cerrada.", n=ticket.number))
 
 
 async def statistics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -543,12 +557,13 @@ async def _set_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE, block
     if not await _volunteer_only(update, context):
         return
     found = services(context)
-    message, ticket = await _ticket_commanded(update, context)
-    if ticket is None:
+    commanded = await _ticket_commanded(update, context)
+    if commanded is None:
         return
+    message, ticket = commanded
     if blocked:
         await found.tickets.block(ticket.telegram_user_id)
-        await found.tickets.close(ticket.id, "volunteer")
+        await found.tickets.close(ticket.number, "volunteer")
         await message.reply_text(
             _group("Bloqueado: sus mensajes ya no llegarán al grupo. /desbloquear lo revierte.")
         )
@@ -564,18 +579,19 @@ async def _announce_ticket(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -
     """A forum topic for the ticket (or a header in a plain group), with what helps to answer."""
     found = services(context)
     group = _volunteers_chat(context)
-    assert group is not None
+    if group is None:
+        raise LookupError("tickets are announced only with VOLUNTEERS_CHAT_ID set")
     header = await _family_context(context, ticket)
     topic_id = await _new_topic(context, group, ticket)
     if topic_id is not None:
-        await found.tickets.set_topic(ticket.id, group, topic_id)
+        await found.tickets.set_topic(ticket.number, group, topic_id)
         ticket.topic_id = topic_id
         posted = await context.bot.send_message(group, header, message_thread_id=topic_id)
     else:
         posted = await context.bot.send_message(
             group, header + "\n\n" + _group("Respondan a este mensaje o a sus preguntas.")
         )
-    await found.tickets.remember_relay(ticket.id, group, posted.message_id, "to_group")
+    await found.tickets.remember_relay(ticket.number, group, posted.message_id, "to_group")
 
 
 async def _new_topic(context: ContextTypes.DEFAULT_TYPE, group: int, ticket: Ticket) -> int | None:
@@ -585,17 +601,17 @@ async def _new_topic(context: ContextTypes.DEFAULT_TYPE, group: int, ticket: Tic
         if not (await context.bot.get_chat(group)).is_forum:
             return None
         topic = await context.bot.create_forum_topic(
-            group, _group("#{n} {name}", n=ticket.id, name=ticket.first_name)[:128]
+            group, _group("#{n} {name}", n=ticket.number, name=ticket.first_name)[:128]
         )
     except TelegramError as error:
-        logger.warning("no forum topic for ticket %s (%s); using replies", ticket.id, error)
+        logger.warning("no forum topic for ticket %s (%s); using replies", ticket.number, error)
         return None
     return topic.message_thread_id
 
 
 async def _header_reply(found: Services, ticket: Ticket) -> ReplyParameters | None:
     """In a plain group each question answers the ticket's header, to keep them together."""
-    relays = await found.tickets.relays(ticket.id)
+    relays = await found.tickets.relays(ticket.number)
     return ReplyParameters(relays[0], allow_sending_without_reply=True) if relays else None
 
 
@@ -623,7 +639,7 @@ async def _family_context(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) ->
         standing = _group("todavía no empieza a crear la cuenta")
     return "\n".join(
         (
-            _group("Consulta #{n}", n=ticket.id),
+            _group("Consulta #{n}", n=ticket.number),
             _group("Nombre: {name}", name=ticket.first_name or "—"),
             _group("Idioma: {locale}", locale=ticket.locale),
             _group("Situación: {standing}", standing=standing),
@@ -638,7 +654,7 @@ async def _tell_group(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket, text: 
     try:
         await context.bot.send_message(group, text, message_thread_id=ticket.topic_id)
     except TelegramError as error:
-        logger.warning("could not tell the group about ticket %s: %s", ticket.id, error)
+        logger.warning("could not tell the group about ticket %s: %s", ticket.number, error)
 
 
 async def _close_topic(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> None:
@@ -648,7 +664,7 @@ async def _close_topic(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -> No
     try:
         await context.bot.close_forum_topic(group, ticket.topic_id)
     except TelegramError as error:
-        logger.info("could not close the topic of ticket %s: %s", ticket.id, error)
+        logger.info("could not close the topic of ticket %s: %s", ticket.number, error)
 
 
 async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -659,14 +675,14 @@ async def remind_unanswered(context: ContextTypes.DEFAULT_TYPE) -> None:
     waited = timedelta(hours=found.settings.ticket_reminder_hours)
     for ticket in await found.tickets.due_for_reminder(waited):
         # Claimed before it is posted: a second run (or process) does not raise it again.
-        if not await found.tickets.mark_reminded(ticket.id):
+        if not await found.tickets.mark_reminded(ticket.number):
             continue
         await _tell_group(
             context,
             ticket,
             _group(
                 "⏰ La consulta #{n} de {name} espera respuesta desde hace {wait}.",
-                n=ticket.id,
+                n=ticket.number,
                 name=ticket.first_name,
                 wait=_duration(utcnow() - ticket.created_at),
             ),
@@ -705,7 +721,7 @@ async def _volunteers_unreachable(context: ContextTypes.DEFAULT_TYPE, ticket: Ti
             reply_markup=keyboard([[(_("Cerrar consulta"), CLOSE_TICKET)]]),
         )
     except TelegramError as error:
-        logger.info("could not tell the family of ticket %s: %s", ticket.id, error)
+        logger.info("could not tell the family of ticket %s: %s", ticket.number, error)
 
 
 async def not_for_families(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -254,7 +254,7 @@ class AccountService:
                 await session.commit()
             except IntegrityError as error:
                 await session.rollback()
-                taken = error
+                taken: IntegrityError | None = error
             else:
                 taken = None
         if taken is not None:
@@ -304,7 +304,8 @@ class AccountService:
 
     def _issue_link(self, session: AsyncSession, account: Account) -> CreatedAccount:
         """A new token for the account, its hash stored and its e-mail queued, in `session`."""
-        assert account.id is not None
+        if account.id is None:
+            raise ValueError("flush the account first: its link refers to its id")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._clock()
         expires_at = now + self._token_ttl
@@ -342,13 +343,16 @@ class AccountService:
                     return VerifyOutcome(VerifyStatus.UNKNOWN)
                 if stored.expires_at <= now:
                     return VerifyOutcome(VerifyStatus.EXPIRED)
+
             # Read before the UPDATEs below, which expire the loaded account.
-            told = {
-                "telegram_chat_id": account.telegram_chat_id,
-                "first_name": account.first_names.split(" ")[0],
-                "locale": account.locale,
-                "account_id": account.id,
-            }
+            def told(status: VerifyStatus) -> VerifyOutcome:
+                return VerifyOutcome(
+                    status,
+                    telegram_chat_id=account.telegram_chat_id,
+                    first_name=account.first_names.split(" ")[0],
+                    locale=account.locale,
+                    account_id=account.id,
+                )
 
             # Only one of two simultaneous openings may win: the conditional UPDATEs tell which
             # (of one link opened twice, or of two links of one account opened at once).
@@ -367,7 +371,7 @@ class AccountService:
             won = used.rowcount == 1 and verified.rowcount == 1
             await session.commit()
             status = VerifyStatus.VERIFIED if won else VerifyStatus.ALREADY_VERIFIED
-            return VerifyOutcome(status, **told)
+            return told(status)
 
     # --- accounts never verified ----------------------------------------------------------------
 

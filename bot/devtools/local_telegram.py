@@ -212,7 +212,8 @@ class _TelegramHtml(html.parser.HTMLParser):
         attributes = {name: value or "" for name, value in attrs}
         if kind is None or (tag == "span" and attributes.get("class") != "tg-spoiler"):
             raise _ApiError(f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"')
-        entity: dict[str, Any] | None = {"type": kind}
+        entity: dict[str, Any] = {"type": kind}
+        opened: dict[str, Any] | None = entity
         if tag == "a":
             entity["url"] = attributes.get("href", "")
         elif tag == "tg-emoji":
@@ -225,8 +226,8 @@ class _TelegramHtml(html.parser.HTMLParser):
             language = attributes.get("class", "")
             if pre is not None and language.startswith("language-"):
                 pre["language"] = language.removeprefix("language-")
-            entity = None
-        self._open.append((tag, self._length, entity))
+            opened = None
+        self._open.append((tag, self._length, opened))
 
     def handle_endtag(self, tag: str) -> None:
         if not self._open or self._open[-1][0] != tag:
@@ -685,7 +686,7 @@ class LocalUser(_LocalChat):
             for w in (90, 320, 1280)
         ]
         for size in sizes:
-            size["file_size"] = size["width"] * size["height"] // 8
+            size["file_size"] = int(size["width"]) * int(size["height"]) // 8
         content: dict[str, Any] = {"photo": sizes}
         if caption is not None:
             content["caption"] = caption
@@ -1481,8 +1482,8 @@ class LocalBotApi:
 
     async def _m_deleteForumTopic(self, params: dict[str, Any]) -> bool:
         group, _ = self._topic(params)
-        thread = _int(params, "message_thread_id")
-        del group.topics[thread]  # type: ignore[arg-type]
+        thread = _int(params, "message_thread_id", 0) or 0
+        del group.topics[thread]
         for message in group.messages.values():
             if message.get("message_thread_id") == thread and not message.get("deleted"):
                 message["deleted"] = True
@@ -1546,11 +1547,13 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     if not envelope.is_multipart():
         raise ValueError("malformed multipart body")
     fields: dict[str, Any] = {}
-    for part in envelope.iter_parts():  # type: ignore[attr-defined]
+    for part in envelope.iter_parts():
         name = part.get_param("name", header="content-disposition")
-        if not name:
+        if not isinstance(name, str) or not name:
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         filename = part.get_filename()
         if filename is None:
             fields[name] = payload.decode()

@@ -274,6 +274,8 @@ class Outbox:
         for row_id, next_attempt_at, attempts in due:
             if self._stopping:
                 break
+            if row_id is None:
+                continue  # a row read back always has its id; the type allows none
             claimed = await self._claim(row_id, next_attempt_at, attempts)
             if claimed is None:
                 continue  # another process took it (or it changed) since we looked
@@ -510,8 +512,9 @@ class Outbox:
             log.error("The outbox worker had stopped on an error", exc_info=task.exception())
 
     async def _run(self) -> None:
-        assert self._wakeup is not None
         wakeup = self._wakeup
+        if wakeup is None:
+            raise RuntimeError("the outbox worker runs only once start() made its wake-up")
         while not self._stopping:
             # Cleared before the pass looks: a wake() during the pass makes the next one start
             # at once, so a row committed while the pass ran is never left for the poll.

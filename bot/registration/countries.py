@@ -36,7 +36,7 @@ _NOT_COUNTRIES = frozenset(
 COUNTRY_CODES: frozenset[str] = frozenset(
     code
     for code in Locale.parse("es").territories
-    if len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
+    if isinstance(code, str) and len(code) == 2 and code.isalpha() and code not in _NOT_COUNTRIES
 )
 
 # Short forms, older or regional names, demonyms (people often answer with their nationality)

@@ -112,7 +112,9 @@ async def _email(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> R
     return result
 
 
-async def _email_confirmation(text: str, answers: dict, _ctx: FormContext, _chosen: bool):
+async def _email_confirmation(
+    text: str, answers: dict[str, Any], _ctx: FormContext, _chosen: bool
+) -> Result:
     result = validate_email_confirmation(text, email=answers["correo"])
     return Valid(True) if isinstance(result, Valid) else result
 
@@ -124,7 +126,9 @@ async def _password(text: str, _answers: dict, ctx: FormContext, _chosen: bool) 
     return result
 
 
-async def _password_confirmation(text: str, answers: dict, ctx: FormContext, _chosen: bool):
+async def _password_confirmation(
+    text: str, answers: dict[str, Any], ctx: FormContext, _chosen: bool
+) -> Result:
     if await ctx.accounts.passwords.matches(answers["contrasena"], text):
         return Valid(True)
     return Invalid(

@@ -239,10 +239,10 @@ def _suggest_domain(domain: str) -> str | None:
     # One slip (OSA counts a swap like "gmial" as one) is always a candidate; two only on
     # longer domains, where two slips still leave the provider obvious.
     max_distance = 2 if len(domain) >= 9 else 1
-    best = process.extractOne(
+    near = process.extractOne(
         domain, COMMON_EMAIL_DOMAINS, scorer=OSA.distance, score_cutoff=max_distance
     )
-    return best[0] if best else None
+    return near[0] if near else None
 
 
 def suggest_email_domain(address: str) -> str | None:

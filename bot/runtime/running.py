@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
@@ -95,7 +95,7 @@ class RunningBot:
         self.application: Application | None = None
         self.update_queue: UpdateQueue = asyncio.Queue()
         self._accepting_updates = False
-        routes: list[Route] = []
+        routes: list[BaseRoute] = []
         if settings.webhook_url:
             path = urlsplit(settings.webhook_url).path or "/"
             routes.append(Route(path, self._receive_update, methods=["POST"]))

@@ -76,6 +76,8 @@ class Database:
                 # Straight on the driver: the mode cannot change inside a transaction, and
                 # SQLAlchemy would begin one.
                 driver = (await connection.get_raw_connection()).driver_connection
+                if driver is None:
+                    raise RuntimeError("no driver connection for the journal switch")
                 try:
                     await driver.execute("PRAGMA journal_mode=WAL")
                     self._narrow_journals()

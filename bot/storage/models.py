@@ -64,7 +64,8 @@ class RegistrationDraft(SQLModel, table=True):
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     # Values of the buttons offered with the current question (suggestions, quick answers),
     # so that a button press is understood even after a restart.
-    choices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # [label, value] of each button offered at the current question.
+    choices: list[list[str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     human_checked: bool = False
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     updated_at: NaiveDatetime = Field(default_factory=utcnow)
@@ -121,6 +122,13 @@ class Ticket(SQLModel, table=True):
     # Set when an unanswered ticket was raised again in the group (once).
     reminded_at: NaiveDatetime | None = None
     helped: bool | None = None
+
+    @property
+    def number(self) -> int:
+        """The ticket's number, as families and volunteers see it: its id, once saved."""
+        if self.id is None:
+            raise ValueError("a ticket not saved yet has no number")
+        return self.id
 
 
 class RelayedMessage(SQLModel, table=True):

@@ -30,7 +30,9 @@ from bot.storage.migrations import alembic_config
 
 def _next_revision_id(message: str) -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    number = int(re.match(r"\d+", head).group()) + 1 if head else 1  # type: ignore[union-attr]
+    # Revisions are named "0003_what_changed": the next number follows the head's.
+    leading = re.match(r"\d+", head) if head else None
+    number = int(leading.group()) + 1 if leading else 1
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")
     # alembic_version.version_num is a VARCHAR(32).
     return f"{number:04d}_{slug}"[:32].rstrip("_")

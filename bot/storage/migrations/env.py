@@ -8,7 +8,7 @@ Without one, an async engine is made from `sqlalchemy.url`.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -24,7 +24,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # sqlmodel's AutoString is a plain VARCHAR: written as sa.String so that revisions do not
     # depend on sqlmodel's internals.
     if type_ == "type" and isinstance(obj, AutoString):
