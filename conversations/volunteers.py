@@ -31,7 +31,7 @@ from bot.registration import FIELDS, FIELDS_BY_KEY, HUMAN_CHECK, SUMMARY, positi
 from bot.registration.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from bot.services import Services
 from bot.splitting import CAPTION_LIMIT, telegram_length
-from bot.storage import Ticket, utcnow
+from bot.storage import ClosedBy, RelayDirection, Ticket, TicketStatus, utcnow
 from conversations.callbacks import ASK_VOLUNTEER, CLOSE_TICKET, HELPED, PENDING_PAGE
 from conversations.common import (
     button_fields,
@@ -229,7 +229,7 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
             _("No pude pasar su mensaje a los voluntarios. Intente de nuevo en unos minutos."),
         )
         raise ApplicationHandlerStop from None
-    await found.tickets.remember_relay(ticket.number, group, copied_id, "to_group")
+    await found.tickets.remember_relay(ticket.number, group, copied_id, RelayDirection.TO_GROUP)
     if first:
         await reply(update, context, _("Recibido. Se lo pasé a los voluntarios."))
     raise ApplicationHandlerStop
@@ -246,7 +246,7 @@ async def close_by_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if ticket is None:
         found.tickets.forget_open(user.id)
         return
-    await found.tickets.close(ticket.number, "family")
+    await found.tickets.close(ticket.number, ClosedBy.FAMILY)
     _ = texts(update)
     await _tell_group(
         context, ticket, _group("La familia cerró la consulta #{n}.", n=ticket.number)
@@ -323,7 +323,7 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             _group("Solo los miembros del equipo pueden responder a las familias.")
         )
         return
-    if ticket.status != "open":
+    if ticket.status != TicketStatus.OPEN:
         await message.reply_text(_group("La consulta #{n} ya está cerrada.", n=ticket.number))
         return
     _ = translator(ticket.locale)
@@ -486,7 +486,7 @@ async def close_by_volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if commanded is None:
         return
     message, ticket = commanded
-    if await found.tickets.close(ticket.number, "volunteer") is None:
+    if await found.tickets.close(ticket.number, ClosedBy.VOLUNTEER) is None:
         await message.reply_text(_group("La consulta #{n} ya estaba cerrada.", n=ticket.number))
         return
     await _close_topic(context, ticket)
@@ -563,7 +563,7 @@ async def _set_blocked(update: Update, context: ContextTypes.DEFAULT_TYPE, block
     message, ticket = commanded
     if blocked:
         await found.tickets.block(ticket.telegram_user_id)
-        await found.tickets.close(ticket.number, "volunteer")
+        await found.tickets.close(ticket.number, ClosedBy.VOLUNTEER)
         await message.reply_text(
             _group("Bloqueado: sus mensajes ya no llegarán al grupo. /desbloquear lo revierte.")
         )
@@ -591,7 +591,9 @@ async def _announce_ticket(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) -
         posted = await context.bot.send_message(
             group, header + "\n\n" + _group("Respondan a este mensaje o a sus preguntas.")
         )
-    await found.tickets.remember_relay(ticket.number, group, posted.message_id, "to_group")
+    await found.tickets.remember_relay(
+        ticket.number, group, posted.message_id, RelayDirection.TO_GROUP
+    )
 
 
 async def _new_topic(context: ContextTypes.DEFAULT_TYPE, group: int, ticket: Ticket) -> int | None:

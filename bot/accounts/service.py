@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import StrEnum
 
 from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +41,7 @@ PROBE_NAMED = 3
 PROBE_WINDOW = timedelta(days=1)
 
 
-class VerifyStatus(enum.Enum):
+class VerifyStatus(StrEnum):
     VERIFIED = "verified"  # this opening verified the account
     ALREADY_VERIFIED = "already_verified"  # the link was used before; the account is verified
     UNKNOWN = "unknown"  # no such token (mistyped, or replaced by a newer link)
@@ -79,7 +79,7 @@ class CreatedAccount:
     expires_at: datetime
 
 
-class ResendStatus(enum.Enum):
+class ResendStatus(StrEnum):
     SENT = "sent"
     NO_ACCOUNT = "no_account"
     ALREADY_VERIFIED = "already_verified"

@@ -38,13 +38,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts.links import verification_link
 from bot.mail.sender import Mailer, MailError, build_verification_email
-from bot.storage import Account, Database, OutboxEmail, utcnow
+from bot.storage import Account, Database, EmailKind, EmailStatus, OutboxEmail, utcnow
 from bot.storage.files import create_private, private_folder
 
 log = logging.getLogger("bot.mail.outbox")
 
-KIND_VERIFICATION = "verification"
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+KIND_VERIFICATION = EmailKind.VERIFICATION
+PENDING, SENT, FAILED = EmailStatus.PENDING, EmailStatus.SENT, EmailStatus.FAILED
 
 # A claimed row looks "not due" to every other process until the lease runs out. The lease is
 # short and renewed while the send goes on, so that when the process that claimed it dies

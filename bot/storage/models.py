@@ -3,11 +3,39 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import NaiveDatetime
 from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+
+class TicketStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ClosedBy(StrEnum):
+    FAMILY = "family"
+    VOLUNTEER = "volunteer"
+
+
+class RelayDirection(StrEnum):
+    """Which way a message of the volunteers' group went: a family's question, or an answer."""
+
+    TO_GROUP = "to_group"
+    TO_FAMILY = "to_family"
+
+
+class EmailStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class EmailKind(StrEnum):
+    VERIFICATION = "verification"
 
 
 def utcnow() -> datetime:
@@ -87,7 +115,7 @@ class OutboxEmail(SQLModel, table=True):
     recipient: str = Field(max_length=320)
     locale: str = Field(default="es", max_length=16)
     sealed_token: str | None = Field(default=None, max_length=512)
-    status: str = Field(default="pending", max_length=16, index=True)  # pending, sent, failed
+    status: str = Field(default=EmailStatus.PENDING, max_length=16, index=True)  # EmailStatus
     attempts: int = 0
     next_attempt_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
     last_error: str | None = Field(default=None, max_length=1000)
@@ -110,7 +138,7 @@ class Ticket(SQLModel, table=True):
     telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     first_name: str = Field(default="", max_length=100)
     locale: str = Field(default="es", max_length=16)
-    status: str = Field(default="open", max_length=16, index=True)  # open, closed
+    status: str = Field(default=TicketStatus.OPEN, max_length=16, index=True)  # TicketStatus
     created_at: NaiveDatetime = Field(default_factory=utcnow)
     first_answer_at: NaiveDatetime | None = None
     closed_at: NaiveDatetime | None = None

@@ -21,19 +21,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.storage import (
     Account,
     BlockedSender,
+    ClosedBy,
     Database,
     InboxMessage,
     RegistrationStart,
+    RelayDirection,
     RelayedMessage,
     Ticket,
+    TicketStatus,
     utcnow,
 )
 
-OPEN = "open"
-CLOSED = "closed"
-TO_GROUP = "to_group"
-TO_FAMILY = "to_family"
-CLOSED_BY = ("family", "volunteer")
+OPEN, CLOSED = TicketStatus.OPEN, TicketStatus.CLOSED
 INBOX_TEXT_LIMIT = 4096
 STATS_WINDOWS = (7, 30)
 # The first key of PostgreSQL's two-key advisory locks taken while opening a ticket (the second
@@ -132,18 +131,21 @@ class Tickets:
     # Messages relayed through the volunteers' group
 
     async def remember_relay(
-        self, ticket_id: int, group_chat_id: int, group_message_id: int, direction: str
+        self,
+        ticket_id: int,
+        group_chat_id: int,
+        group_message_id: int,
+        direction: RelayDirection | str,
     ) -> None:
         """Records that a group message belongs to a ticket; recording it again changes nothing."""
-        if direction not in (TO_GROUP, TO_FAMILY):
-            raise ValueError(f"unknown direction {direction!r}")
+        way = RelayDirection(direction)  # ValueError for anything else
         async with self._db.session() as session:
             session.add(
                 RelayedMessage(
                     ticket_id=ticket_id,
                     group_chat_id=group_chat_id,
                     group_message_id=group_message_id,
-                    direction=direction,
+                    direction=way,
                     created_at=self._clock(),
                 )
             )
@@ -160,7 +162,7 @@ class Tickets:
             found = await session.exec(
                 select(RelayedMessage.group_message_id)
                 .where(col(RelayedMessage.ticket_id) == ticket_id)
-                .where(col(RelayedMessage.direction) == TO_GROUP)
+                .where(col(RelayedMessage.direction) == RelayDirection.TO_GROUP)
                 .order_by(col(RelayedMessage.id))
             )
             return list(found.all())
@@ -203,15 +205,14 @@ class Tickets:
             await session.refresh(ticket)
             return ticket
 
-    async def close(self, ticket_id: int, by: str) -> Ticket | None:
+    async def close(self, ticket_id: int, by: ClosedBy | str) -> Ticket | None:
         """Closes an open ticket; None when it was already closed (or does not exist)."""
-        if by not in CLOSED_BY:
-            raise ValueError(f"closed by {by!r}: expected one of {CLOSED_BY}")
+        closer = ClosedBy(by)  # ValueError for anyone else
         async with self._db.session() as session:
             result = await session.exec(
                 update(Ticket)
                 .where(col(Ticket.id) == ticket_id, col(Ticket.status) == OPEN)
-                .values(status=CLOSED, closed_at=self._clock(), closed_by=by)
+                .values(status=CLOSED, closed_at=self._clock(), closed_by=closer)
             )
             if result.rowcount != 1:
                 await session.rollback()
