@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import start_bot
 from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot
 from bot.settings import Settings, async_database_url
 from bot.storage import Database
-from tests.bot_process import start_process  # noqa: F401 - a fixture for every test module
-from tests.smtp_server import SmtpServer
+from tests.support.bot import BotUnderTest
+from tests.support.bot_process import start_process  # noqa: F401 - a fixture for every test module
+from tests.support.smtp_server import SmtpServer
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -93,30 +93,6 @@ def make_settings(data_dir: Path, database_url: str, smtp: SmtpServer):
         return Settings(_env_file=None, **values)
 
     return make
-
-
-class BotUnderTest:
-    """Starts the real bot against the stand-ins; fails the test on any handler error."""
-
-    def __init__(self, telegram: LocalBotApi) -> None:
-        self.telegram = telegram
-        self.errors: list[BaseException] = []
-        self.running: RunningBot | None = None
-
-    async def start(self, settings: Settings) -> RunningBot:
-        self.running = await start_bot(
-            settings,
-            token=self.telegram.token,
-            base_url=self.telegram.base_url,
-            on_error=self.errors.append,
-            poll_timeout=1,
-        )
-        return self.running
-
-    async def stop(self) -> None:
-        if self.running is not None:
-            await self.running.stop()
-            self.running = None
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.mail.sender import Mailer, MailError, MailSettings, build_verification_email
-from tests.smtp_server import SmtpServer, unused_port
+from tests.support.smtp_server import SmtpServer, unused_port
 
 LINK = "https://ninez.example.cl/validate/J02f10BWN1hhlCumrXzA21S6TyrIHhcgYIym3Y1dsQaW"
 TO = "familia.perez@example.com"

@@ -8,7 +8,7 @@ from bot.devtools.local_telegram import LocalBotApi
 from bot.faq import QUESTIONS, by_key, match, normalise
 from bot.runtime.running import RunningBot
 from conversations import callbacks
-from tests.test_registration_flow import buttons_of
+from tests.support.chat import buttons_of
 
 
 @pytest.mark.parametrize(

@@ -8,23 +8,9 @@ import json
 
 import pytest
 
-from bot.devtools.local_telegram import LocalBotApi, LocalGroup, LocalUser
-from tests.conftest import BotUnderTest
-from tests.test_registration_flow import answer, buttons_of
-
-GROUP = -1009876543210
-VOLUNTEER = 5555
-
-
-def in_group(telegram: LocalBotApi, *, forum: bool) -> tuple[LocalGroup, LocalUser]:
-    group = telegram.group(GROUP, forum=forum, members=[VOLUNTEER])
-    return group, telegram.user(user_id=VOLUNTEER, first_name="Camila")
-
-
-async def open_ticket(family: LocalUser, group: LocalGroup, number: int = 1) -> dict:
-    """/voluntario; returns the header of ticket `number` in the volunteers' group."""
-    await family.reply("/voluntario")
-    return await group.wait_for(lambda m: f"Consulta #{number}" in (m.get("text") or ""))
+from bot.devtools.local_telegram import LocalBotApi
+from tests.support.bot import BotUnderTest
+from tests.support.chat import GROUP, answer, buttons_of, in_group, open_ticket
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from bot.accounts.passwords import MAX_WORDS_CHECKED
 from bot.mail.outbox import Outbox, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
 from bot.storage import Account, Database, VerificationToken, utcnow
-from tests.test_tickets import Clock
+from tests.support.data import Clock
 
 LINK_BASE = "https://bot.example.org"
 TTL = timedelta(hours=48)

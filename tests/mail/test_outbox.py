@@ -23,7 +23,7 @@ from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
 from bot.settings import async_database_url
 from bot.storage import Account, Database, OutboxEmail, utcnow
-from tests.smtp_server import SmtpServer, hanging_server, unused_port
+from tests.support.smtp_server import SmtpServer, hanging_server, unused_port
 
 MAIL_FROM = "Programa Niñez Migrante <no-reply@ninez.test>"
 LINK_BASE = "https://ninez.test"

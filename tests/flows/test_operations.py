@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import time
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from email.message import EmailMessage
 
@@ -17,46 +15,32 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot.devtools.local_telegram import LocalBotApi, LocalUser
+from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot, webhook_secret
 from bot.storage import OutboxEmail, RegistrationDraft, utcnow
-from tests.conftest import BotUnderTest
-from tests.smtp_server import SmtpServer, unused_port
-from tests.test_registration_flow import (
+from tests.support.bot import BotUnderTest
+from tests.support.chat import (
     LINK_BUTTON,
     answer,
     buttons_of,
+    command_update,
     create_account,
+    eventually,
     fill_form,
     finish_form,
     press,
+    sent_to,
+    settle,
+    texts_of,
     url_buttons_of,
 )
+from tests.support.smtp_server import SmtpServer, unused_port
 
 # Retries fast enough that a test sees several of them in a second or two.
 FAST_RETRY = {"outbox_retry_base_seconds": 0.1, "outbox_retry_cap_seconds": 0.5}
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-async def settle(user: LocalUser, quiet: float = 0.5, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    """Waits until the bot has sent this person nothing new for `quiet` seconds."""
-    async with asyncio.timeout(timeout):
-        while True:
-            seen = len(user.bot_messages)
-            await asyncio.sleep(quiet)
-            if len(user.bot_messages) == seen:
-                return
-
-
-async def eventually(
-    condition: Callable[[], Awaitable[bool]],
-    timeout: float = 5.0,  # noqa: ASYNC109
-) -> None:
-    async with asyncio.timeout(timeout):
-        while not await condition():
-            await asyncio.sleep(0.05)
 
 
 async def outbox_rows(running: RunningBot) -> list[OutboxEmail]:
@@ -70,33 +54,6 @@ def plain_body(email: EmailMessage) -> str:
     part = email.get_body(("plain",))
     assert part is not None
     return part.get_content()
-
-
-def texts_of(user: LocalUser) -> list[str]:
-    return [m.get("text") or "" for m in user.bot_messages]
-
-
-def sent_to(telegram: LocalBotApi, chat_id: int) -> list[dict]:
-    return [
-        params
-        for method, params in telegram.requests
-        if method == "sendMessage" and str(params.get("chat_id")) == str(chat_id)
-    ]
-
-
-def command_update(update_id: int, user: LocalUser, command: str) -> dict:
-    """A Telegram update for a command typed in a private chat, as Telegram would POST it."""
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": user.chat_dict,
-            "from": user.user_dict,
-            "text": command,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
-        },
-    }
 
 
 # --- 1. a redelivered update ------------------------------------------------------------------

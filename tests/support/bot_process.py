@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smtp_server import unused_port
+from tests.support.smtp_server import unused_port
 
 
 def bot_environment(tmp_path: Path, **values: str) -> dict[str, str]:

@@ -11,22 +11,11 @@ from sqlmodel import col, select
 from bot.settings import async_database_url
 from bot.storage import Account, Database, Ticket
 from bot.tickets import Tickets
+from tests.support.data import START, Clock
 
-START = datetime(2026, 11, 27, 12, 0, 0)
 GROUP = -1_001_234_567_890
 FAMILY = 5_000_000_001  # beyond 32 bits, as Telegram ids are
 OTHER_FAMILY = 5_000_000_002
-
-
-class Clock:
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

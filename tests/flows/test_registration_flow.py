@@ -8,74 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.devtools.local_telegram import LocalBotApi, LocalUser
+from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot
-from tests.smtp_server import SmtpServer
-
-PASSWORD = "Clave-Secreta-2024"
-
-
-def buttons_of(message: dict) -> list[str]:
-    markup = message.get("reply_markup") or {}
-    return [button["text"] for row in markup.get("inline_keyboard", []) for button in row]
-
-
-LINK_BUTTON = "Validar mi correo electrónico"
-
-
-def url_buttons_of(message: dict) -> dict[str, str]:
-    markup = message.get("reply_markup") or {}
-    return {
-        button["text"]: button["url"]
-        for row in markup.get("inline_keyboard", [])
-        for button in row
-        if "url" in button
-    }
-
-
-async def answer(user: LocalUser, text: str, expect: str) -> dict:
-    message = await user.reply(text)
-    assert expect in message["text"], message["text"]
-    return message
-
-
-async def press(user: LocalUser, label: str, expect: str) -> dict:
-    await user.press(label)
-    message = await user.wait_for()
-    assert expect in message["text"], message["text"]
-    return message
-
-
-async def create_account(
-    user: LocalUser, email: str, *, link_within: float = 10.0
-) -> tuple[dict, str]:
-    """Fills the form, presses «Crear cuenta»; returns the link message and the link."""
-    await fill_form(user, email=email)
-    await user.press("Crear cuenta")
-    done = await user.wait_for(lambda m: "/validate/" in m["text"], timeout=link_within)
-    link = url_buttons_of(done)[LINK_BUTTON]
-    assert link in done["text"]
-    return done, link
-
-
-async def fill_form(user: LocalUser, email: str = "familia.perez@gmail.com") -> dict:
-    """Answers every question with good data; returns the summary message."""
-    await answer(user, "/crear_cuenta", "Paso 1 de 9")
-    await answer(user, "María José", "Paso 2 de 9")
-    await answer(user, "Pérez", "Paso 3 de 9")
-    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
-    await answer(user, "23-04-2015", "Paso 5 de 9")
-    return await finish_form(user, email)
-
-
-async def finish_form(user: LocalUser, email: str) -> dict:
-    """From the country (step 5) on, with good data; returns the summary message."""
-    await press(user, "Haití", "Paso 6 de 9")
-    await answer(user, email, "Paso 7 de 9")
-    await answer(user, email.upper(), "Paso 8 de 9")
-    await answer(user, PASSWORD, "Paso 9 de 9")
-    await answer(user, PASSWORD, "no es un robot")
-    return await press(user, "No soy un robot", "Revise los datos")
+from tests.support.chat import PASSWORD, answer, buttons_of, fill_form, press, url_buttons_of
+from tests.support.smtp_server import SmtpServer
 
 
 async def test_start_welcomes_and_offers_to_create_an_account(

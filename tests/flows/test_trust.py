@@ -11,9 +11,18 @@ import string
 import pytest
 
 from bot.devtools.local_telegram import LocalBotApi, LocalGroup, LocalUser
-from tests.conftest import BotUnderTest
-from tests.test_registration_flow import PASSWORD, answer, create_account, fill_form, press
-from tests.test_volunteers import GROUP, VOLUNTEER, in_group, open_ticket
+from tests.support.bot import BotUnderTest
+from tests.support.chat import (
+    GROUP,
+    PASSWORD,
+    VOLUNTEER,
+    answer,
+    create_account,
+    fill_form,
+    in_group,
+    open_ticket,
+    press,
+)
 
 STRANGERS = -1_005_555_555_555
 SCAM = "Para terminar deposite 50000 pesos y envíenos su contraseña"

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bot.devtools.local_telegram import LocalBotApi
-from tests.bot_process import bot_environment
+from tests.support.bot_process import bot_environment
 
 PASSWORD = "Clave-Terminal-99"
 

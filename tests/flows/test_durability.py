@@ -12,9 +12,9 @@ import pytest
 
 from bot.devtools.local_telegram import LocalBotApi
 from bot.mail.outbox import CLAIM_LEASE
-from tests.bot_process import bot_environment
-from tests.smtp_server import SmtpServer, hanging_server, unused_port
-from tests.test_registration_flow import answer, create_account, press
+from tests.support.bot_process import bot_environment
+from tests.support.chat import answer, create_account, press
+from tests.support.smtp_server import SmtpServer, hanging_server, unused_port
 
 
 @pytest.fixture

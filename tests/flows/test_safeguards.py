@@ -16,11 +16,19 @@ from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot
 from bot.settings import Settings
 from bot.storage import Account, Database, utcnow
-from tests.conftest import BotUnderTest
-from tests.smtp_server import SmtpServer
-from tests.test_migrations import an_account
-from tests.test_operations import eventually, settle, texts_of
-from tests.test_registration_flow import PASSWORD, answer, create_account, fill_form, press
+from tests.support.bot import BotUnderTest
+from tests.support.chat import (
+    PASSWORD,
+    answer,
+    create_account,
+    eventually,
+    fill_form,
+    press,
+    settle,
+    texts_of,
+)
+from tests.support.data import an_account
+from tests.support.smtp_server import SmtpServer
 
 
 async def test_a_failure_does_not_promise_that_the_answer_was_kept(

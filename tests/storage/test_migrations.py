@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,9 @@ from sqlmodel import SQLModel, select
 from bot.settings import async_database_url
 from bot.storage import Account, Database
 from bot.storage.migrations import INITIAL_REVISION, alembic_config, current_revision
+from tests.support.data import an_account
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 MODEL_TABLES = set(SQLModel.metadata.tables)
 
@@ -50,19 +50,6 @@ async def schema_diff(db: Database) -> list[Any]:
 
     async with db.engine.connect() as connection:
         return await connection.run_sync(compare)
-
-
-def an_account(email: str = "maria@example.org") -> Account:
-    return Account(
-        email=email,
-        first_names="María",
-        father_surname="Pérez",
-        birth_date=date(2015, 3, 9),
-        country_code="VE",
-        password_hash="$argon2id$...",
-        telegram_user_id=42,
-        telegram_chat_id=5_000_000_042,
-    )
 
 
 async def test_the_revisions_form_one_line_from_the_initial_one() -> None:
