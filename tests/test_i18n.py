@@ -158,6 +158,9 @@ def test_the_extraction_finds_the_marked_texts() -> None:
     [
         ("bot/web/templates/verified.html", "Su cuenta ha sido correctamente verificada."),
         ("bot/web/templates/portal_home.html", "Bandeja de Entrada ({n})"),
+        ("bot/mail/templates/verification.subject.txt", "Valide su correo electrónico"),
+        ("bot/mail/templates/verification.txt", "copie y pegue la siguiente URL"),
+        ("bot/mail/templates/verification.html", "Validar mi correo electrónico"),
     ],
 )
 def test_the_extraction_reads_the_templates(template: str, text: str) -> None:

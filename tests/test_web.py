@@ -259,7 +259,9 @@ async def test_port_taken_is_a_clear_error() -> None:
         await first.stop()
 
 
-@pytest.mark.parametrize(("package", "template"), [("bot.web", "base.html")])
+@pytest.mark.parametrize(
+    ("package", "template"), [("bot.web", "base.html"), ("bot.mail", "verification.html")]
+)
 def test_the_templates_ship_with_the_package(package: str, template: str, tmp_path: Path) -> None:
     """The package, as setuptools builds it for an install, holds every template."""
     source = tmp_path / "source"
