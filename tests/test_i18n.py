@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
@@ -22,9 +23,10 @@ from bot.i18n import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SPANISH_PO = ROOT / "locales" / "es" / "LC_MESSAGES" / "messages.po"
-SOURCE_DIRS = ("bot", "conversations")
 KEYWORDS = {"_": None, "N_": None}
-METHOD_MAP = [("**.py", "python")]
+# babel.cfg itself, so that this test reads the Python code and the templates exactly as
+# `make messages` does.
+BABEL_CFG = ROOT / "babel.cfg"
 
 
 @pytest.fixture(scope="module")
@@ -122,17 +124,24 @@ def test_a_missing_catalog_is_an_error_not_raw_msgids(
 # --- the catalog is complete and consistent ---------------------------------------------------
 
 
+def marked_texts() -> Iterator[tuple[str, str]]:
+    """(msgid, where it is written) for every text the code and the templates mark."""
+    with BABEL_CFG.open(encoding="utf-8") as cfg:
+        method_map, options_map = parse_mapping_cfg(cfg)
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(ROOT), method_map, options_map, KEYWORDS
+    ):
+        msgids = message if isinstance(message, tuple) else (message,)
+        for msgid in msgids:
+            if msgid:
+                yield msgid, f"{filename}:{lineno}"
+
+
 def extracted_msgids() -> dict[str, str]:
-    """msgid -> where it is written, for every text the code marks with _() or N_()."""
+    """msgid -> the first place it is written."""
     found: dict[str, str] = {}
-    for folder in SOURCE_DIRS:
-        for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT / folder), METHOD_MAP, {}, KEYWORDS
-        ):
-            msgids = message if isinstance(message, tuple) else (message,)
-            for msgid in msgids:
-                if msgid:
-                    found.setdefault(msgid, f"{folder}/{filename}:{lineno}")
+    for msgid, where in marked_texts():
+        found.setdefault(msgid, where)
     return found
 
 
@@ -142,6 +151,22 @@ def test_the_extraction_finds_the_marked_texts() -> None:
     assert len(found) > 20
     assert any(where.startswith("bot/") for where in found.values())
     assert any(where.startswith("conversations/") for where in found.values())
+
+
+@pytest.mark.parametrize(
+    ("template", "text"),
+    [
+        ("bot/web/templates/verified.html", "Su cuenta ha sido correctamente verificada."),
+        ("bot/web/templates/portal_home.html", "Bandeja de Entrada ({n})"),
+        ("bot/mail/templates/verification.subject.txt", "Valide su correo electrónico"),
+        ("bot/mail/templates/verification.txt", "copie y pegue la siguiente URL"),
+        ("bot/mail/templates/verification.html", "Validar mi correo electrónico"),
+    ],
+)
+def test_the_extraction_reads_the_templates(template: str, text: str) -> None:
+    places = [where for msgid, where in marked_texts() if text in msgid]
+
+    assert any(where.startswith(f"{template}:") for where in places), places
 
 
 def test_every_marked_text_is_in_the_spanish_catalog(spanish_catalog: Catalog) -> None:

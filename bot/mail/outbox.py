@@ -37,7 +37,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts.links import verification_link
-from bot.mail.sender import Mailer, MailError, build_verification_email
+from bot.mail.sender import Mailer, MailError
+from bot.mail.verification import build_verification_email
 from bot.storage import Account, Database, EmailKind, EmailStatus, OutboxEmail, utcnow
 from bot.storage.files import create_private, private_folder
 

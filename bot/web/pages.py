@@ -1,6 +1,7 @@
 """The web pages behind the e-mail's links, and a uvicorn server that shares the bot's event loop.
 
-Pages are small, self-contained Spanish HTML (through gettext), in the portal's wording.
+Each page is a template under `templates/`: small, self-contained HTML in the portal's
+wording, translated through the gettext catalogs.
 """
 
 from __future__ import annotations
@@ -11,17 +12,19 @@ import logging
 import re
 import socket
 from collections.abc import Awaitable, Callable, Generator
-from html import escape
+from functools import cache
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+from starlette.templating import Jinja2Templates
 
 from bot.accounts import VerifyOutcome, VerifyStatus
-from bot.i18n import Translate, normalise_locale, translator
+from bot.i18n import normalise_locale
 from bot.portal import TRAMITES
+from bot.rendering import environment
 
 log = logging.getLogger("bot.web.pages")
 
@@ -40,150 +43,28 @@ _HEADERS = {
     ),
 }
 
-_CSS = """
-*{box-sizing:border-box}
-body{margin:0;background:#eef1f5;color:#1f2937;line-height:1.5;
-font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
-header{background:#0f3f7f;color:#fff;padding:14px 20px}
-header .service{font-weight:700;font-size:1.1rem}
-header .program{font-size:.9rem}
-main{max-width:640px;margin:0 auto;padding:16px}
-.card{background:#fff;border-radius:8px;padding:20px;margin:0 0 16px;
-box-shadow:0 1px 2px rgba(0,0,0,.08)}
-.ok{border-left:4px solid #1e8e3e}
-.bad{border-left:4px solid #c5221f}
-h1{font-size:1.25rem;margin:0 0 8px}
-h2{font-size:1.05rem;margin:16px 0 8px}
-p{margin:0 0 8px}
-.status{display:inline-block;background:#e6f4ea;color:#13653a;border-radius:999px;
-padding:2px 12px;font-weight:600;font-size:.9rem;margin:0 0 12px}
-.start{display:inline-block;background:#0b5cad;color:#fff;border-radius:4px;
-padding:8px 16px;font-weight:700;margin:0 0 12px}
-.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:8px}
-.tile{border:1px solid #d1d5db;border-radius:6px;padding:10px;font-weight:600}
-ul{list-style:none;padding:0;margin:0}
-li{padding:10px 0;border-top:1px solid #e5e7eb}
-footer{text-align:center;font-size:.8rem;color:#6b7280;padding:8px 16px 24px}
-"""
+
+@cache
+def _templates(locale: str) -> Jinja2Templates:
+    return Jinja2Templates(env=environment("bot.web", locale))
 
 
 def _page(
-    _: Translate,
+    request: Request,
+    name: str,
     *,
-    title: str,
-    body: str,
+    locale: str = "es",
     status_code: int = 200,
-    locale: str = "es",
     headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    """Wraps already-escaped `body` in the common layout; `title` is escaped here."""
-    # gettext calls stay outside f-strings: Babel's extractor does not look inside them.
-    service = escape(_("Servicio Nacional de Migraciones"))
-    program = escape(_("Programa Niñez Migrante"))
-    footer = escape(_("Programa Niñez Migrante — asistente de Telegram"))
-    html = f"""<!DOCTYPE html>
-<html lang="{escape(locale)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>{escape(title)} — {service}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header>
-<div class="service">{service}</div>
-<div class="program">{program}</div>
-</header>
-<main>
-{body}
-</main>
-<footer>{footer}</footer>
-</body>
-</html>
-"""
-    return HTMLResponse(html, status_code=status_code, headers={**_HEADERS, **(headers or {})})
-
-
-def _paragraphs(*texts: str) -> str:
-    return "\n".join(f"<p>{escape(text)}</p>" for text in texts)
-
-
-def _portal_home(_: Translate) -> str:
-    procedures = "\n".join(f"<li>{escape(_(name))}</li>" for name in TRAMITES)
-    start = escape(_("Iniciar trámite"))
-    inbox = escape(_("Bandeja de Entrada ({n})", n=0))
-    unassigned = escape(_("Sin asignar"))
-    history = escape(_("Historial de Trámites ({n})", n=0))
-    listing = escape(_("Listado de trámites disponibles"))
-    return f"""<section class="card">
-<div class="start">{start}</div>
-<div class="tiles">
-<div class="tile">{inbox}</div>
-<div class="tile">{unassigned}</div>
-<div class="tile">{history}</div>
-</div>
-<h2>{listing}</h2>
-<ul>
-{procedures}
-</ul>
-</section>"""
-
-
-def _verified_page(outcome: VerifyOutcome) -> HTMLResponse:
-    locale = normalise_locale(outcome.locale)
-    _ = translator(locale)
-    greeting = ""
-    if outcome.first_name:
-        greeting = _paragraphs(_("Hola, {first_name}.", first_name=outcome.first_name))
-    status = escape(_("Estado de cuenta: Verificado"))
-    if outcome.status is VerifyStatus.VERIFIED:
-        headline = _("Su cuenta ha sido correctamente verificada.")
-        follow_up = _("Ya puede volver al chat de Telegram: el asistente le avisó allí.")
-    else:
-        headline = _("Su cuenta ya estaba verificada.")
-        follow_up = _("Puede volver al chat de Telegram para seguir con el asistente.")
-    body = f"""<section class="card ok">
-{greeting}
-<div class="status">{status}</div>
-<h1>{escape(headline)}</h1>
-{_paragraphs(follow_up)}
-</section>
-{_portal_home(_)}"""
-    return _page(_, title=_("Cuenta Validada"), body=body, locale=locale)
-
-
-def _problem_page(
-    _: Translate,
-    headline: str,
-    *details: str,
-    status_code: int,
-    locale: str = "es",
-    headers: dict[str, str] | None = None,
-) -> HTMLResponse:
-    body = f"""<section class="card bad">
-<h1>{escape(headline)}</h1>
-{_paragraphs(*details)}
-</section>"""
-    return _page(
-        _, title=headline, body=body, status_code=status_code, locale=locale, headers=headers
-    )
-
-
-def _unknown_link_page(_: Translate, locale: str = "es") -> HTMLResponse:
-    return _problem_page(
-        _,
-        _("Este enlace no es válido."),
-        _(
-            "Revise que copió el enlace completo, desde el último correo o el último "
-            "mensaje del chat."
-        ),
-        _(
-            "Si sigue sin funcionar, escriba /reenviar al asistente en Telegram y recibirá "
-            "un enlace nuevo."
-        ),
-        status_code=404,
-        locale=locale,
+    **context: object,
+) -> Response:
+    """The page of template `name`, in `locale`, with the headers every page carries."""
+    return _templates(locale).TemplateResponse(
+        request,
+        name,
+        {"locale": locale, **context},
+        status_code=status_code,
+        headers={**_HEADERS, **(headers or {})},
     )
 
 
@@ -204,7 +85,7 @@ def build_web_app(
         if not _TOKEN_RE.fullmatch(token):
             if request.method == "HEAD":
                 return _no_store_empty(404)
-            return _unknown_link_page(translator("es"))
+            return _page(request, "unknown_link.html", status_code=404)
         if request.method == "HEAD":
             # Mail scanners and link previews probe with HEAD; only a person's GET may verify.
             return _no_store_empty()
@@ -212,42 +93,25 @@ def build_web_app(
             outcome = await verify(token)
         except Exception:
             log.exception("verifying a link failed (token %s…)", token[:6])
-            _ = translator("es")
-            return _problem_page(
-                _,
-                _(
-                    "El servicio no está disponible en este momento. "
-                    "Intente de nuevo en unos minutos."
-                ),
-                status_code=503,
-                headers={"Retry-After": "60"},
+            return _page(
+                request, "unavailable.html", status_code=503, headers={"Retry-After": "60"}
             )
         locale = normalise_locale(outcome.locale)
-        _ = translator(locale)
         if outcome.status in (VerifyStatus.VERIFIED, VerifyStatus.ALREADY_VERIFIED):
-            return _verified_page(outcome)
-        if outcome.status is VerifyStatus.EXPIRED:
-            return _problem_page(
-                _,
-                _("Este enlace ya expiró."),
-                _("Escriba /reenviar al asistente en Telegram para recibir un enlace nuevo."),
-                status_code=410,
+            return _page(
+                request,
+                "verified.html",
                 locale=locale,
+                first_name=outcome.first_name,
+                newly_verified=outcome.status is VerifyStatus.VERIFIED,
+                tramites=TRAMITES,
             )
-        return _unknown_link_page(_, locale)
+        if outcome.status is VerifyStatus.EXPIRED:
+            return _page(request, "expired_link.html", locale=locale, status_code=410)
+        return _page(request, "unknown_link.html", locale=locale, status_code=404)
 
     async def home(request: Request) -> Response:
-        _ = translator("es")
-        intro = _(
-            "Aquí se abren los enlaces de validación de correo que envía el asistente "
-            "de Telegram del Programa Niñez Migrante."
-        )
-        title = _("Programa Niñez Migrante — asistente de Telegram")
-        body = f"""<section class="card">
-<h1>{escape(title)}</h1>
-{_paragraphs(intro)}
-</section>"""
-        return _page(_, title=_("Programa Niñez Migrante"), body=body)
+        return _page(request, "home.html")
 
     async def healthz(request: Request) -> Response:
         if health is None:
@@ -265,17 +129,10 @@ def build_web_app(
         )
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        _ = translator("es")
-        return _problem_page(
-            _,
-            _("Esta página no existe."),
-            _("Revise la dirección, o vuelva al chat de Telegram con el asistente."),
-            status_code=404,
-        )
+        return _page(request, "not_found.html", status_code=404)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        _ = translator("es")
-        return _problem_page(_, _("Ocurrió un error; intente de nuevo."), status_code=500)
+        return _page(request, "server_error.html", status_code=500)
 
     routes: list[BaseRoute] = [
         Route("/", home, methods=["GET"]),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
-from bot.mail.sender import Mailer, MailError, MailSettings, build_verification_email
+from bot.mail.sender import Mailer, MailError, MailSettings
+from bot.mail.verification import build_verification_email
 from tests.support.smtp_server import SmtpServer, unused_port
 
 LINK = "https://ninez.example.cl/validate/J02f10BWN1hhlCumrXzA21S6TyrIHhcgYIym3Y1dsQaW"
@@ -66,6 +69,44 @@ def test_message_headers_and_escaping() -> None:
     assert '<html lang="es">' in html and 'name="viewport"' in html
 
 
+def test_both_parts_carry_the_link_and_the_seed_sentences() -> None:
+    plain, html = parts(message())
+
+    for line in SEED_LINES:
+        assert line in plain
+        assert escape(line) in html
+    assert f"Validar mi correo electrónico:\n{LINK}\n" in plain
+    assert f"copie y pegue la siguiente URL en su navegador web: {LINK}\n" in plain
+    # In the HTML, the sentence's link is an anchor to it, and so is the button.
+    anchor = f'<a href="{LINK}" style="color:#0b5cad;word-break:break-all;">{LINK}</a>'
+    assert f"URL en su navegador web: {anchor}</p>" in html
+    assert html.count(f'href="{LINK}"') == 2
+    assert "gratuito" in plain and "<strong>El trámite es gratuito.</strong>" in html
+    assert "<title>Valide su correo electrónico — Trámites de Extranjería</title>" in html
+    for leftover in ("{{", "{%", "{link}", "\ue000"):
+        assert leftover not in plain and leftover not in html
+
+
+def test_the_plain_text_is_not_escaped() -> None:
+    link = "https://x.example/validate/a?b=1&c=<2>"
+    plain, _html = parts(build_verification_email(to=TO, link=link, mail_from=FROM))
+    assert plain.count(link) == 2
+    assert "&amp;" not in plain and "&#34;" not in plain
+    assert '"Validar mi correo electrónico"' in plain
+
+
+def test_a_regional_locale_gets_the_catalog_it_falls_back_to() -> None:
+    built = build_verification_email(to=TO, link=LINK, mail_from=FROM, locale="es-CL")
+    assert built["Subject"] == "Valide su correo electrónico — Trámites de Extranjería"
+    assert '<html lang="es">' in parts(built)[1]
+
+
+def test_the_templates_are_found_in_the_package() -> None:
+    templates = files("bot.mail") / "templates"
+    for name in ("verification.subject.txt", "verification.txt", "verification.html"):
+        assert (templates / name).is_file(), name
+
+
 async def test_sends_the_validation_email_over_smtp(smtp: SmtpServer, tmp_path: Path) -> None:
     mailer = Mailer(settings(tmp_path, host="127.0.0.1", port=smtp.port))
     await mailer.send(message())
@@ -78,7 +119,7 @@ async def test_sends_the_validation_email_over_smtp(smtp: SmtpServer, tmp_path: 
     for line in SEED_LINES:
         assert line in plain
     for line in SEED_LINES:
-        assert line.replace('"', "&quot;") in html
+        assert escape(line) in html
     assert LINK in plain
     assert f'href="{LINK}"' in html
     assert "gratuito" in plain and "gratuito" in html

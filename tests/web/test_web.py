@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from importlib.resources import files
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +24,12 @@ OUTCOMES = {
     "tokUnknown": VerifyOutcome(VerifyStatus.UNKNOWN),
     "tokExpired": VerifyOutcome(VerifyStatus.EXPIRED),
     "tok_Html-1": VerifyOutcome(VerifyStatus.VERIFIED, first_name="<b>Ana</b> & Co"),
+    "tokScript": VerifyOutcome(
+        VerifyStatus.VERIFIED, first_name='<script>alert("x")</script>', locale="es-CL"
+    ),
 }
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PORTAL_HOME = (
     "Iniciar trámite",
@@ -120,6 +130,29 @@ async def test_first_name_is_escaped(client: httpx.AsyncClient) -> None:
     assert "<b>Ana</b>" not in response.text
 
 
+async def test_a_script_in_a_template_placeholder_is_only_text(client: httpx.AsyncClient) -> None:
+    response = await client.get("/validate/tokScript")
+    assert_page(response, 200, "Hola, &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;.")
+    assert "<script" not in response.text
+
+
+async def test_every_page_has_its_title_and_the_security_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    pages = {
+        "/validate/tokVerified": "<title>Cuenta Validada — Servicio Nacional de Migraciones<",
+        "/validate/tokExpired": "<title>Este enlace ya expiró. — Servicio Nacional",
+        "/": "<title>Programa Niñez Migrante — Servicio Nacional",
+    }
+    for path, title in pages.items():
+        response = await client.get(path)
+        assert title in response.text, path
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert "{{" not in response.text and "{%" not in response.text
+
+
 async def test_unknown(client: httpx.AsyncClient) -> None:
     response = await client.get("/validate/tokUnknown")
     assert_page(response, 404, "Este enlace no es válido.", "enlace completo", "/reenviar")
@@ -158,6 +191,7 @@ async def test_database_down(
         503,
         "El servicio no está disponible en este momento. Intente de nuevo en unos minutos.",
     )
+    assert response.headers["retry-after"] == "60"
     assert "Traceback" not in response.text
     assert any(r.name == "bot.web.pages" and r.exc_info for r in caplog.records)
 
@@ -223,3 +257,32 @@ async def test_port_taken_is_a_clear_error() -> None:
         await second.stop()  # harmless after a failed start
     finally:
         await first.stop()
+
+
+@pytest.mark.parametrize(
+    ("package", "template"), [("bot.web", "base.html"), ("bot.mail", "verification.html")]
+)
+def test_the_templates_ship_with_the_package(package: str, template: str, tmp_path: Path) -> None:
+    """The package, as setuptools builds it for an install, holds every template."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source)
+    for folder in ("bot", "conversations"):
+        shutil.copytree(
+            ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    built = tmp_path / "built"
+    build = "from setuptools import setup; setup()"
+    subprocess.run(
+        [sys.executable, "-c", build, "-q", "build_py", "--build-lib", str(built)],
+        cwd=source,
+        check=True,
+        capture_output=True,
+    )
+
+    templates = files(package) / "templates"
+    names = sorted(t.name for t in templates.iterdir() if t.is_file())
+    shipped = built.joinpath(*package.split("."), "templates")
+    assert template in names
+    assert sorted(p.name for p in shipped.iterdir()) == names
