@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.storage import Database
 from bot.tickets import Tickets
 from conversations import faq, guards, menu, notices, registration, resend, trust, volunteers
-from conversations.common import RESUME_KEY
+from conversations.common import RESUME_KEY, answering_first
 
 COMMANDS = (
     ("start", N_("Inicio")),
@@ -109,10 +109,12 @@ def register_handlers(application: Application, services: Services) -> None:
     trusted = trust.handler(volunteers.COMMAND_NAMES, volunteers.GROUP_BUTTONS)
     application.add_handler(trusted, group=-3)  # who may be heard at all
     application.add_handler(guards.handler(), group=-2)  # flood, redelivery, expired drafts
-    application.add_handlers(volunteers.volunteer_handlers(group), group=-1)  # their group only
+    team = answering_first(volunteers.volunteer_handlers(group))
+    application.add_handlers(team, group=-1)  # the volunteers' group, and nothing else there
     application.add_handlers(volunteers.family_handlers(), group=-1)  # an open ticket first
-    application.add_handlers(faq.handlers(), group=-1)  # questions, mid-registration too
-    application.add_handlers(menu.anytime_handlers(), group=-1)  # the inbox, likewise
+    questions = answering_first(faq.handlers())
+    application.add_handlers(questions, group=-1)  # questions, mid-registration too
+    application.add_handlers(answering_first(menu.anytime_handlers()), group=-1)  # the inbox
     application.add_handler(conversation)  # the form: every message while it runs
     application.add_handlers(resend.handlers())  # /reenviar
     application.add_handlers(notices.handlers())  # the link opened, an e-mail refused

@@ -19,7 +19,7 @@ from telegram import (
     User,
 )
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
 from bot.i18n import Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
@@ -170,8 +170,8 @@ Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, Non
 
 
 def final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]) -> Callback:
-    """For handlers registered ahead of the registration (group -1): once they have answered,
-    the update goes no further, so the registration neither answers too nor loses its step."""
+    """Once `callback` has answered, the update goes no further: for handlers ahead of the
+    registration, so that it neither answers too nor loses its step."""
 
     @functools.wraps(callback)
     async def answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -179,6 +179,15 @@ def final(callback: Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[obje
         raise ApplicationHandlerStop
 
     return answered
+
+
+def answering_first(
+    handlers: list[BaseHandler[Update, Any, Any]],
+) -> list[BaseHandler[Update, Any, Any]]:
+    """`handlers`, each made `final`: what the composition root puts ahead of the registration."""
+    for handler in handlers:
+        handler.callback = final(handler.callback)
+    return handlers
 
 
 async def settle_button(update: Update) -> None:

@@ -19,7 +19,6 @@ from bot.faq import QUESTIONS, Question, by_key, match
 from bot.i18n import Translate
 from conversations.callbacks import QUESTION, SHOW_QUESTIONS, volunteer_button
 from conversations.common import (
-    final,
     keyboard,
     menu_keyboard,
     reply,
@@ -74,9 +73,9 @@ async def suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 def handlers() -> list:
     return [
-        CommandHandler("preguntas", final(show_questions), filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(final(show_questions), pattern=f"^{SHOW_QUESTIONS}$"),
-        CallbackQueryHandler(final(answer_question), pattern=f"^{QUESTION}"),
+        CommandHandler("preguntas", show_questions, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(show_questions, pattern=f"^{SHOW_QUESTIONS}$"),
+        CallbackQueryHandler(answer_question, pattern=f"^{QUESTION}"),
     ]
 
 

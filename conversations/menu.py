@@ -18,7 +18,6 @@ from bot.portal import Home
 from conversations.callbacks import INBOX_PAGE
 from conversations.common import (
     button_fields,
-    final,
     home_text,
     keyboard,
     menu_keyboard,
@@ -145,8 +144,8 @@ def handlers() -> list[BaseHandler]:
 def anytime_handlers() -> list[BaseHandler]:
     """Ahead of the registration: the inbox can be read in the middle of it."""
     return [
-        CommandHandler("bandeja", final(inbox), filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(final(inbox), pattern=f"^{INBOX_PAGE}:"),
+        CommandHandler("bandeja", inbox, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(inbox, pattern=f"^{INBOX_PAGE}:"),
     ]
 
 

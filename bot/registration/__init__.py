@@ -9,7 +9,9 @@ from bot.registration.form import (
     SUMMARY,
     SUMMARY_FIELDS,
     FormField,
+    Progress,
     position,
+    progress,
     summary,
 )
 
@@ -20,7 +22,9 @@ __all__ = [
     "SUMMARY",
     "SUMMARY_FIELDS",
     "FormField",
+    "Progress",
     "Registrations",
     "position",
+    "progress",
     "summary",
 ]

@@ -247,6 +247,22 @@ TOO_LONG = N_(
 )
 
 
+@dataclass(frozen=True)
+class Progress:
+    """Where a draft stands: at field `number` of `total` (its portal label), or reviewing."""
+
+    number: int | None
+    total: int
+    label: str | None
+
+
+def progress(draft: RegistrationDraft) -> Progress:
+    asking = FIELDS_BY_KEY.get(draft.step)
+    if asking is None:  # the human check or the summary
+        return Progress(None, len(FIELDS), None)
+    return Progress(position(asking.key), len(FIELDS), asking.label)
+
+
 def position(key: str) -> int:
     """1-based position of a field, for "Paso 3 de 9"."""
     return [form_field.key for form_field in FIELDS].index(key) + 1

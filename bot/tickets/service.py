@@ -352,13 +352,6 @@ class Tickets:
 
     # Statistics
 
-    async def record_registration_start(self, telegram_user_id: int) -> None:
-        async with self._db.session() as session:
-            session.add(
-                RegistrationStart(telegram_user_id=telegram_user_id, started_at=self._clock())
-            )
-            await session.commit()
-
     async def stats(self) -> dict[str, TicketStats]:
         """The counts for the last 7 and 30 days, keyed "7" and "30"."""
         now = self._clock()

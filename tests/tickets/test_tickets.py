@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.settings import async_database_url
-from bot.storage import Account, Database, Ticket
+from bot.storage import Account, Database, RegistrationStart, Ticket
 from bot.tickets import Tickets
 from tests.support.data import START, Clock
 
@@ -347,12 +347,13 @@ async def test_statistics_over_the_last_7_and_30_days(
             await tickets.record_answer(ticket.id, "respuesta")
         return ticket.id
 
-    # Registrations started: 2 in the last 7 days, 1 more within 30, 1 older.
-    for when, user in ((now - 2 * day, 1), (now - 6 * day, 2), (now - 20 * day, 3)):
-        clock.now = when
-        await tickets.record_registration_start(user)
-    clock.now = now - 35 * day
-    await tickets.record_registration_start(4)
+    # Registrations started (the drafts record them): 2 in the last 7 days, 1 more within 30,
+    # 1 older.
+    async with db.session() as session:
+        for when, user in ((now - 2 * day, 1), (now - 6 * day, 2), (now - 20 * day, 3)):
+            session.add(RegistrationStart(telegram_user_id=user, started_at=when))
+        session.add(RegistrationStart(telegram_user_id=4, started_at=now - 35 * day))
+        await session.commit()
 
     async with db.session() as session:
         session.add(an_account(1, now - 1 * day, now - 1 * day))  # created and verified
