@@ -170,6 +170,7 @@ class Registrations:
             telegram_user_id=draft.telegram_user_id,
             locale=draft.locale,
             check_deliverability=self._check_deliverability,
+            repeated=draft.answers.get(form_field.confirms) if form_field.confirms else None,
         )
         result = await form_field.accept(text, dict(draft.answers), context, chosen)
         if isinstance(result, Valid):

@@ -39,6 +39,8 @@ class FormContext:
     telegram_user_id: int
     locale: str = "es"
     check_deliverability: bool = False
+    # For a field that repeats another (FormField.confirms): the answer it must repeat.
+    repeated: Any = None
 
 
 # text, answers so far, context, chosen (True when the text is the value of a button we offered)
@@ -113,9 +115,9 @@ async def _email(text: str, _answers: dict, ctx: FormContext, chosen: bool) -> R
 
 
 async def _email_confirmation(
-    text: str, answers: dict[str, Any], _ctx: FormContext, _chosen: bool
+    text: str, _answers: dict[str, Any], ctx: FormContext, _chosen: bool
 ) -> Result:
-    result = validate_email_confirmation(text, email=answers["correo"])
+    result = validate_email_confirmation(text, email=str(ctx.repeated))
     return Valid(True) if isinstance(result, Valid) else result
 
 
@@ -127,9 +129,9 @@ async def _password(text: str, _answers: dict, ctx: FormContext, _chosen: bool) 
 
 
 async def _password_confirmation(
-    text: str, answers: dict[str, Any], ctx: FormContext, _chosen: bool
+    text: str, _answers: dict[str, Any], ctx: FormContext, _chosen: bool
 ) -> Result:
-    if await ctx.accounts.passwords.matches(answers["contrasena"], text):
+    if await ctx.accounts.passwords.matches(str(ctx.repeated), text):
         return Valid(True)
     return Invalid(
         N_(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.accounts import AccountService
-from bot.registration import FIELDS, SUMMARY, Registrations
+from bot.registration import FIELDS, SUMMARY, Registrations, summary
+from bot.registration.results import Invalid, Valid
 from bot.storage import Database, RegistrationDraft
 
 FAMILY = 5_000_000_101
@@ -82,3 +83,35 @@ async def test_a_draft_at_a_step_the_form_no_longer_has_goes_on_at_the_first_mis
     draft = await registrations.current(FAMILY)
     assert draft is not None
     assert (draft.step, draft.answers) == ("apellido_paterno", {"nombre": "Rosa"})
+
+
+async def test_the_summary_shows_every_answer_but_the_confirmations_and_hides_the_password(
+    registrations: Registrations,
+) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    for text in ("Rosa", "Pérez", "Soto", "09-03-2015", "Haití"):
+        await registrations.answer(draft, text)
+    for text in ("rosa@gmail.com", "rosa@gmail.com", "Clave-Secreta-2024", "Clave-Secreta-2024"):
+        await registrations.answer(draft, text)
+    await registrations.pass_human_check(draft)
+    assert draft.step == SUMMARY
+    shown = dict(summary(draft, "es"))
+    assert list(shown) == [f.label for f in FIELDS if f.confirms is None]
+    assert shown["Nombre"] == "Rosa" and shown["País de nacimiento"] == "Haití"
+    assert shown["Fecha de nacimiento"] == "09-03-2015"
+    assert "Clave" not in shown["Contraseña"]
+
+
+async def test_a_confirmation_is_checked_against_the_answer_it_repeats(
+    registrations: Registrations,
+) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    for text in ("Rosa", "Pérez", "Soto", "09-03-2015", "Haití", "rosa@gmail.com"):
+        await registrations.answer(draft, text)
+    refused = await registrations.answer(draft, "otra@gmail.com")
+    assert isinstance(refused, Invalid) and draft.step == "correo_confirmacion"
+    assert isinstance(await registrations.answer(draft, "ROSA@gmail.com"), Valid)
+    await registrations.answer(draft, "Clave-Secreta-2024")
+    assert isinstance(await registrations.answer(draft, "Clave-Otra-2024"), Invalid)
+    assert isinstance(await registrations.answer(draft, "Clave-Secreta-2024"), Valid)
+    assert draft.step == "human_check"
