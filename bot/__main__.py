@@ -46,7 +46,8 @@ async def run(settings: Settings) -> None:
         if local_api is not None:
             from bot.devtools.terminal import run_terminal_chat
 
-            chat_task = asyncio.create_task(run_terminal_chat(local_api, stop=stop))
+            chat = run_terminal_chat(local_api, stop=stop, language=settings.terminal_language)
+            chat_task = asyncio.create_task(chat)
         await stop.wait()
     finally:
         logger.info("stopping")

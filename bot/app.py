@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.accounts import AccountService, VerifyOutcome
 from bot.i18n import N_
+from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
 from bot.registration import Registrations
@@ -21,7 +22,17 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.tickets import Tickets
-from conversations import faq, guards, menu, notices, registration, resend, trust, volunteers
+from conversations import (
+    faq,
+    guards,
+    language,
+    menu,
+    notices,
+    registration,
+    resend,
+    trust,
+    volunteers,
+)
 from conversations.common import RESUME_KEY, answering_first
 
 COMMANDS = (
@@ -32,6 +43,7 @@ COMMANDS = (
     ("voluntario", N_("Hablar con un voluntario del programa")),
     ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
     ("cancelar", N_("Dejar el registro en curso")),
+    ("idioma", N_("Cambiar el idioma")),
     ("ayuda", N_("Qué puede hacer este asistente")),
 )
 
@@ -88,6 +100,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         outbox,
         UpdateLedger(database),
         Tickets(database),
+        Languages(database),
     )
 
 
@@ -115,6 +128,7 @@ def register_handlers(application: Application, services: Services) -> None:
     questions = answering_first(faq.handlers())
     application.add_handlers(questions, group=-1)  # questions, mid-registration too
     application.add_handlers(answering_first(menu.anytime_handlers()), group=-1)  # the inbox
+    application.add_handlers(answering_first(language.handlers()), group=-1)  # likewise
     application.add_handler(conversation)  # the form: every message while it runs
     application.add_handlers(resend.handlers())  # /reenviar
     application.add_handlers(notices.handlers())  # the link opened, an e-mail refused

@@ -14,7 +14,17 @@ from babel.support import NullTranslations, Translations
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 DEFAULT_LOCALE = "es"
-SUPPORTED_LOCALES = ("es",)
+# Spanish is the source and the default; the others are the languages families read best.
+SUPPORTED_LOCALES = ("es", "ht", "fr", "en", "pt")
+# Each language named in itself, in the order the choice offers them: Kreyòl first, since
+# Telegram has no Kreyòl interface and no language_code ever asks for it.
+LANGUAGE_NAMES = {
+    "ht": "Kreyòl",
+    "fr": "Français",
+    "en": "English",
+    "pt": "Português",
+    "es": "Español",
+}
 
 Translate = Callable[..., str]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.accounts import AccountService
+from bot.languages import Languages
 from bot.mail.outbox import Outbox
 from bot.registration import Registrations
 from bot.safety.flood import FloodGate
@@ -24,6 +25,7 @@ class Services:
     outbox: Outbox
     updates: UpdateLedger
     tickets: Tickets
+    languages: Languages
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
@@ -32,6 +34,7 @@ class Services:
         await self.database.create_schema()
         await self.registrations.load_expired()
         await self.tickets.load_open()
+        await self.languages.load()
 
     async def close(self) -> None:
         await self.database.dispose()

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Telegram sends it back in a header with every update; unset: derived from the bot token.
     webhook_secret: str | None = Field(default=None, repr=False)
 
+    # The language of the terminal chat's family (`make run` without a token): es, ht, fr, en
+    # or pt, so that a volunteer in training sees what each family sees.
+    terminal_language: Literal["es", "ht", "fr", "en", "pt"] = "es"
     # The volunteers' Telegram group (a forum: one topic per ticket). Unset: no handoff.
     volunteers_chat_id: int | None = None
     # A ticket with no answer after this long is raised again in the group, once.

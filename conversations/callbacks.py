@@ -6,12 +6,16 @@ Button data comes back from the phone and can be forged: handlers read it with
 
 from __future__ import annotations
 
-from bot.i18n import Translate
+from bot.i18n import LANGUAGE_NAMES, Translate
 
 # The main menu's buttons, each answered by the conversation it names.
 START_REGISTRATION = "menu:crear_cuenta"
 SHOW_QUESTIONS = "menu:preguntas"
 ASK_VOLUNTEER = "menu:voluntario"
+SHOW_LANGUAGES = "menu:idioma"
+
+# A language chosen: lang:<code>.
+CHOOSE_LANGUAGE = "lang"
 
 # The registration's: pick:<field>:<index>, edit:<field>, and its fixed buttons.
 PICK = "pick"
@@ -37,9 +41,16 @@ def volunteer_button(_: Translate) -> tuple[str, str]:
 
 
 def menu_rows(_: Translate) -> list[list[tuple[str, str]]]:
-    """The main menu: create the account, frequent questions, a volunteer."""
+    """The main menu: create the account, frequent questions, a volunteer, the language."""
     return [
         [(_("Crear cuenta"), START_REGISTRATION)],
         [(_("Preguntas frecuentes"), SHOW_QUESTIONS)],
         [volunteer_button(_)],
+        [(_("🌐 Idioma"), SHOW_LANGUAGES)],
     ]
+
+
+def language_row() -> list[tuple[str, str]]:
+    """One row: each language named in itself (Kreyòl · Français · English · Português ·
+    Español), whatever language the family reads."""
+    return [(name, f"{CHOOSE_LANGUAGE}:{code}") for code, name in LANGUAGE_NAMES.items()]

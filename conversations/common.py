@@ -75,13 +75,23 @@ def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
     return "\n".join(lines)
 
 
-def locale_of(update: Update) -> str:
+def locale_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The family's language: the one it chose, else its Telegram app's, else Spanish."""
     user = update.effective_user
-    return normalise_locale(user.language_code if user else None)
+    if user is None:
+        return normalise_locale(None)
+    return services(context).languages.of(user.id, user.language_code)
 
 
-def texts(update: Update) -> Translate:
-    return translator(locale_of(update))
+def portal_name(spanish: str, _: Translate) -> str:
+    """A name the family will meet on the portal, which is in Spanish: beside its translation,
+    as "Apellido Paterno — Siyati papa"; alone in Spanish."""
+    translated = _(spanish)
+    return spanish if translated == spanish else f"{spanish} — {translated}"
+
+
+def texts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:
+    return translator(locale_of(update, context))
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:

@@ -38,13 +38,13 @@ def _volunteer_row(_: Translate) -> list[tuple[str, str]]:
 
 async def show_questions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_button(update)
-    _ = texts(update)
+    _ = texts(update, context)
     await reply(update, context, _("Preguntas frecuentes:"), keyboard(_question_rows(QUESTIONS, _)))
 
 
 async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_button(update)
-    _ = texts(update)
+    _ = texts(update, context)
     query = update.callback_query
     data = query.data if query is not None and isinstance(query.data, str) else ""
     question = by_key(data.removeprefix(QUESTION))
@@ -65,7 +65,7 @@ async def suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     found = match(message.text)
     if not found:
         return False
-    _ = texts(update)
+    _ = texts(update, context)
     rows = [*_question_rows(found, _), _volunteer_row(_)]
     await reply(update, context, _("Quizás le sirve alguna de estas respuestas:"), keyboard(rows))
     return True
@@ -82,7 +82,7 @@ def handlers() -> list:
 async def hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A message that no conversation was waiting for."""
     user = update.effective_user
-    _ = texts(update)
+    _ = texts(update, context)
     draft = await services(context).registrations.current(user.id) if user else None
     if draft is not None:
         text = _("Tiene una cuenta a medio crear. Toque «Crear cuenta» para seguir donde quedó.")

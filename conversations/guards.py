@@ -21,7 +21,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         admitted, warn = found.flood.admit(user.id)
         if not admitted:
             if warn and update.effective_chat is not None:
-                _ = texts(update)
+                _ = texts(update, context)
                 await reply(
                     update,
                     context,
@@ -38,7 +38,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
     if user is not None and await found.registrations.take_expiry_notice(user.id):
         if update.effective_chat:
-            _ = texts(update)
+            _ = texts(update, context)
             days = round(found.settings.draft_ttl_days)
             await reply(
                 update,

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.portal import Home
-from conversations.callbacks import INBOX_PAGE
+from conversations.callbacks import INBOX_PAGE, language_row, menu_rows
 from conversations.common import (
     button_fields,
     home_text,
@@ -33,7 +33,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None:
         return
-    _ = texts(update)
+    _ = texts(update, context)
     account = await services(context).accounts.latest_account(user.id)
     if account is not None and account.verified_at is not None:
         inbox = await services(context).tickets.inbox_count(user.id)
@@ -58,6 +58,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ),
         )
     )
+    rows = menu_rows(_)
+    if services(context).languages.chosen(user.id) is None:
+        # First contact: Telegram's language is only a guess (it has no Kreyòl at all).
+        rows = [language_row(), *rows]
     if account is not None:
         welcome += "\n\n" + _(
             "Ya creó una cuenta con el correo {email}, pero todavía no está validada: abra el "
@@ -65,7 +69,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "escriba /reenviar y le mando uno nuevo.",
             email=account.email,
         )
-    await reply(update, context, welcome, menu_keyboard(_))
+    await reply(update, context, welcome, keyboard(rows))
 
 
 INBOX_PER_PAGE = 5
@@ -78,7 +82,7 @@ async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None:
         return
-    _ = texts(update)
+    _ = texts(update, context)
     fields = button_fields(update, INBOX_PAGE, 1)
     page = (whole_number(fields[0]) if fields else None) or 1
     found = services(context)
@@ -102,7 +106,7 @@ async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _ = texts(update)
+    _ = texts(update, context)
     await reply(
         update,
         context,
@@ -114,6 +118,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             "/bandeja — las respuestas de los voluntarios\n"
             "/voluntario — hablar con un voluntario del programa\n"
             "/cancelar — dejar el registro en curso\n"
+            "/idioma — cambiar el idioma\n"
             "/start — volver al inicio"
         ),
         menu_keyboard(_),
@@ -121,14 +126,14 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _ = texts(update)
+    _ = texts(update, context)
     await reply(update, context, _("No hay nada que cancelar."), menu_keyboard(_))
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button that nothing else took: from an older message, or forged."""
     await settle_button(update)
-    _ = texts(update)
+    _ = texts(update, context)
     await reply(update, context, _("Este botón ya no sirve."), menu_keyboard(_))
 
 

@@ -56,6 +56,7 @@ from conversations.common import (
     in_rows,
     keyboard,
     locale_of,
+    portal_name,
     reply,
     send_link_message,
     send_text,
@@ -104,7 +105,7 @@ def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, Rows]:
                 "Paso {n} de {total}: {label}",
                 n=position(form_field.key),
                 total=len(FIELDS),
-                label=_(form_field.label),
+                label=portal_name(form_field.label, _),
             ),
             _(form_field.question),
             _("Ejemplo: {example}", example=_(form_field.example)),
@@ -129,7 +130,7 @@ def _summary(draft: RegistrationDraft, _: Translate) -> tuple[str, Rows]:
         ),
         "",
     ]
-    lines += [f"{_(label)}: {shown}" for label, shown in summary(draft, draft.locale)]
+    lines += [f"{portal_name(label, _)}: {shown}" for label, shown in summary(draft, draft.locale)]
     lines += [
         "",
         _(
@@ -233,8 +234,8 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return ConversationHandler.END
     user, chat = family
     found = services(context)
-    _ = texts(update)
-    draft = await found.registrations.begin(user.id, chat.id, locale_of(update))
+    _ = texts(update, context)
+    draft = await found.registrations.begin(user.id, chat.id, locale_of(update, context))
     if draft.answers or draft.step != FIELDS[0].key:
         intro = _("Seguimos con la cuenta que estaba creando, donde quedó.")
     else:
@@ -272,7 +273,7 @@ def with_draft(handler: DraftHandler) -> StateHandler:
             return ConversationHandler.END
         draft = await services(context).registrations.current(user.id)
         if draft is None:
-            _ = texts(update)
+            _ = texts(update, context)
             await reply(
                 update,
                 context,
@@ -450,7 +451,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     user = update.effective_user
     if user is None:
         return ConversationHandler.END
-    _ = texts(update)
+    _ = texts(update, context)
     discarded = await services(context).registrations.discard(user.id)
     if discarded:
         text = _(

@@ -17,7 +17,7 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if family is None:
         return
     user, chat = family
-    _ = texts(update)
+    _ = texts(update, context)
     outcome = await services(context).accounts.resend(user.id)
     created, account, retry_at = outcome.created, outcome.account, outcome.retry_at
     if outcome.status is ResendStatus.SENT and created is not None:

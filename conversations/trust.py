@@ -61,7 +61,7 @@ def handler(volunteer_commands: Collection[str], volunteer_buttons: Collection[s
             # A button of an inline message, an inline query, a poll: none of them is a
             # family's chat.
             if update.callback_query is not None:
-                await answer_button(update, texts(update)("Este botón ya no sirve."))
+                await answer_button(update, texts(update, context)("Este botón ya no sirve."))
             raise ApplicationHandlerStop
 
         if (
@@ -155,7 +155,7 @@ async def _point_to_private_chat(
     """One line with the private chat's link, then the bot leaves the chat; once per chat."""
     if not services(context).foreign_chats.first_notice(chat_id):
         return
-    _ = texts(update)
+    _ = texts(update, context)
     link = private_chat_link(context.bot.username)
     try:
         await context.bot.send_message(
@@ -193,7 +193,7 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None or not _first_time(context):
         return
-    _ = texts(update)
+    _ = texts(update, context)
     found = services(context)
     if await found.tickets.open_for(user.id) is not None:
         text = _(

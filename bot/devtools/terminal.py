@@ -140,10 +140,12 @@ async def run_terminal_chat(
     output: TextIO | None = None,
     user_id: int = 1001,
     first_name: str = "Familia",
+    language: str = "es",
 ) -> None:
-    """Let one person chat with the bot until end of input or `stop`; then set `stop`."""
+    """Let one person chat with the bot until end of input or `stop`; then set `stop`. The
+    person's Telegram app is set to `language`, so the bot starts in it (/idioma changes it)."""
     out = output if output is not None else sys.stdout
-    user = api.user(user_id, first_name)
+    user = api.user(user_id, first_name, language_code=language)
 
     def show(text: str) -> None:
         out.write(text + "\n")

@@ -121,6 +121,46 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "Federación Rusa": ("RU",),
 }
 
+# Babel's Kreyòl locale has no country names at all (CLDR would fall back to French, whose
+# "Haïti" is not Kreyòl "Ayiti"): the countries families come from, and Chile's neighbours, in
+# Kreyòl; any other country goes by its French name.
+KREYOL_NAMES: dict[str, str] = {
+    "HT": "Ayiti",
+    "CL": "Chili",
+    "VE": "Venezyela",
+    "PE": "Pewou",
+    "CO": "Kolonbi",
+    "BO": "Bolivi",
+    "AR": "Ajantin",
+    "EC": "Ekwatè",
+    "DO": "Repiblik Dominikèn",
+    "CU": "Kiba",
+    "CN": "Lachin",
+    "BR": "Brezil",
+    "PY": "Paragwe",
+    "UY": "Irigwe",
+    "MX": "Meksik",
+    "US": "Etazini",
+    "CA": "Kanada",
+    "FR": "Lafrans",
+    "ES": "Espay",
+    "PA": "Panama",
+    "JM": "Jamayik",
+    "GY": "Giyana",
+    "SR": "Sirinam",
+    "GF": "Giyàn Franse",
+    "BS": "Bahamas",
+    "GP": "Gwadloup",
+    "MQ": "Matinik",
+    "SN": "Senegal",
+    "NG": "Nijerya",
+}
+# Names typed in any of the bot's languages count, whatever the chat's language: "Ayiti",
+# "Haïti", "Haiti" and "Haití" all mean HT.
+_NAME_LOCALES = ("es", "fr", "en", "pt")
+_KREYOL = "ht"
+_KREYOL_FALLBACK = "fr"
+
 _ARTICLES = ("el ", "la ", "los ", "las ")
 # Dots vanish ("EE.UU." is "EEUU"), apostrophes too ("Côte d’Ivoire"); other punctuation
 # separates words ("Guinea-Bisáu", "Myanmar (Birmania)").
@@ -150,6 +190,8 @@ def country_name(code: str, locale: str = DEFAULT_LOCALE) -> str:
     """The country's name in that locale (Spanish when the locale lacks it); KeyError if unknown."""
     if code not in COUNTRY_CODES:
         raise KeyError(code)
+    if locale == _KREYOL:
+        return KREYOL_NAMES.get(code) or country_name(code, _KREYOL_FALLBACK)
     name = _locale(locale).territories.get(code)
     return name if name is not None else _locale(DEFAULT_LOCALE).territories[code]
 
@@ -158,8 +200,14 @@ def country_name(code: str, locale: str = DEFAULT_LOCALE) -> str:
 def _index(locale: str) -> dict[str, tuple[str, ...]]:
     """Normalised name -> codes; built once per locale, since it is used on every message."""
     index: dict[str, tuple[str, ...]] = {}
-    # Spanish names always count: a family may write in Spanish whatever their chat language.
-    for name_locale in dict.fromkeys((DEFAULT_LOCALE, locale)):
+    # The chat's language first, then Spanish (a family may write in Spanish whatever their
+    # chat language), then the others: where two languages' names clash, the nearer wins.
+    order = dict.fromkeys((locale, DEFAULT_LOCALE, *_NAME_LOCALES, _KREYOL))
+    for name_locale in order:
+        if name_locale == _KREYOL:
+            for code, name in KREYOL_NAMES.items():
+                index.setdefault(normalise(name), (code,))
+            continue
         territories = _locale(name_locale).territories
         for code in COUNTRY_CODES:
             if code in territories:

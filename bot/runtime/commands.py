@@ -12,7 +12,7 @@ from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.i18n import translator
+from bot.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, translator
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +23,17 @@ Menu = Sequence[tuple[str, str]]
 async def publish_commands(
     application: Application, families: Menu, volunteers: Menu, volunteers_chat_id: int | None
 ) -> None:
-    _ = translator("es")
-    menus: list[tuple[Menu, BotCommandScopeChat | None]] = [(families, None)]
+    # (menu, scope, language): the families' in Spanish for everyone, then in each language
+    # for the Telegram apps set to it; the volunteers' group works in Spanish.
+    menus: list[tuple[Menu, BotCommandScopeChat | None, str | None]] = [(families, None, None)]
+    menus += [(families, None, code) for code in SUPPORTED_LOCALES if code != DEFAULT_LOCALE]
     if volunteers_chat_id is not None:
-        menus.append((volunteers, BotCommandScopeChat(volunteers_chat_id)))
-    for menu, scope in menus:
+        menus.append((volunteers, BotCommandScopeChat(volunteers_chat_id), None))
+    for menu, scope, language in menus:
+        _ = translator(language or DEFAULT_LOCALE)
         commands = [BotCommand(name, _(description)) for name, description in menu]
         try:
-            await application.bot.set_my_commands(commands, scope=scope)
+            await application.bot.set_my_commands(commands, scope=scope, language_code=language)
         except TelegramError as error:
             # The menu of commands is a convenience; the bot works without it.
             logger.warning("could not publish the command menu (%s): %s", scope, error)

@@ -12,6 +12,8 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.i18n import normalise_locale, translator
+from bot.runtime.application import SERVICES_KEY
+from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if chat is None or chat.type != ChatType.PRIVATE or not isinstance(update, Update):
         return
     user = update.effective_user
-    _ = translator(normalise_locale(user.language_code if user else None))
+    found = context.bot_data.get(SERVICES_KEY)
+    if user is not None and isinstance(found, Services):
+        _ = translator(found.languages.of(user.id, user.language_code))
+    else:
+        _ = translator(normalise_locale(user.language_code if user else None))
     try:
         await context.bot.send_message(
             chat.id,

@@ -207,3 +207,13 @@ class TakenAddressSeen(SQLModel, table=True):
     telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
     email_hash: str = Field(max_length=64)
     seen_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class FamilyLanguage(SQLModel, table=True):
+    """The language a Telegram user chose to be spoken to in (/idioma, or the first /start)."""
+
+    telegram_user_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    locale: str = Field(max_length=16)
+    chosen_at: NaiveDatetime = Field(default_factory=utcnow)

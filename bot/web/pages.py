@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from bot.accounts import VerifyOutcome, VerifyStatus
-from bot.i18n import normalise_locale
+from bot.i18n import LANGUAGE_NAMES, normalise_locale
 from bot.portal import TRAMITES
 from bot.rendering import environment
 
@@ -58,11 +58,15 @@ def _page(
     headers: dict[str, str] | None = None,
     **context: object,
 ) -> Response:
-    """The page of template `name`, in `locale`, with the headers every page carries."""
+    """The page of template `name`, in `locale` (or the one `?lang=` asks for), with the
+    headers every page carries, and links to the same page in each language."""
+    asked = request.query_params.get("lang", "")
+    if asked in LANGUAGE_NAMES:
+        locale = asked
     return _templates(locale).TemplateResponse(
         request,
         name,
-        {"locale": locale, **context},
+        {"locale": locale, "languages": LANGUAGE_NAMES, **context},
         status_code=status_code,
         headers={**_HEADERS, **(headers or {})},
     )

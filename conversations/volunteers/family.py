@@ -61,7 +61,7 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if family is None:
         raise ApplicationHandlerStop
     user, chat = family
-    _ = texts(update)
+    _ = texts(update, context)
     found = services(context)
     group = volunteers_chat(context)
     if group is None:
@@ -83,7 +83,7 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     asking = FIELDS_BY_KEY.get(draft.step) if draft is not None else None
     at_password = asking is not None and asking.secret
     ticket, created = await found.tickets.open_ticket(
-        user.id, chat.id, user.first_name or "", locale_of(update)
+        user.id, chat.id, user.first_name or "", locale_of(update, context)
     )
     if created:
         try:
@@ -137,7 +137,7 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
     if ticket is None or group is None:
         found.tickets.forget_open(user.id)
         return
-    _ = texts(update)
+    _ = texts(update, context)
     if _forwarded_from_the_bot(context, message):
         # The bot's own messages carry the family's link and data: not for the volunteers.
         await reply(
@@ -214,7 +214,7 @@ async def close_by_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         found.tickets.forget_open(user.id)
         return
     await found.tickets.close(ticket.number, ClosedBy.FAMILY)
-    _ = texts(update)
+    _ = texts(update, context)
     await tell_group(
         context, ticket, spanish("La familia cerró la consulta #{n}.", n=ticket.number)
     )
@@ -260,7 +260,7 @@ async def helped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     fields = button_fields(update, HELPED, 2)
     ticket_id = whole_number(fields[0]) if fields else None
-    _ = texts(update)
+    _ = texts(update, context)
     if (
         user is None
         or fields is None
@@ -274,7 +274,7 @@ async def helped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def not_for_families(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    _ = texts(update)
+    _ = texts(update, context)
     await reply(update, context, _("Ese comando es solo para el equipo de voluntarios."))
 
 

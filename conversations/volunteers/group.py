@@ -194,7 +194,7 @@ async def _volunteer_only(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if chat is not None and user is not None and group is not None and chat.id == group:
         allowed = await _is_volunteer(context, group, user.id)
     if not allowed:
-        _ = texts(update) if chat is None or chat.type == ChatType.PRIVATE else spanish
+        _ = texts(update, context) if chat is None or chat.type == ChatType.PRIVATE else spanish
         await reply(update, context, _("Ese comando es solo para el equipo de voluntarios."))
     return allowed
 

@@ -1,0 +1,52 @@
+"""The language each family is spoken to in: the one it chose, else its Telegram app's, else
+Spanish. Kept in the database (across restarts and processes) and in memory, since every
+update asks for it."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from bot.i18n import SUPPORTED_LOCALES, normalise_locale
+from bot.storage import Account, Database, FamilyLanguage, RegistrationDraft, utcnow
+
+
+class Languages:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._chosen: dict[int, str] = {}
+
+    async def load(self) -> None:
+        async with self._db.session() as session:
+            found = await session.exec(select(FamilyLanguage))
+            self._chosen = {row.telegram_user_id: row.locale for row in found.all()}
+
+    def chosen(self, telegram_user_id: int) -> str | None:
+        """The language the family chose, if it ever did."""
+        return self._chosen.get(telegram_user_id)
+
+    def of(self, telegram_user_id: int, telegram_language: str | None) -> str:
+        """The language to speak to the family in."""
+        return self.chosen(telegram_user_id) or normalise_locale(telegram_language)
+
+    async def choose(self, telegram_user_id: int, locale: str) -> None:
+        """Remembers the choice; a registration in progress, and the family's accounts (their
+        e-mails, pages and reminders), go on in it too."""
+        if locale not in SUPPORTED_LOCALES:
+            raise ValueError(f"no catalog for {locale!r}")
+        async with self._db.session() as session:
+            await session.merge(
+                FamilyLanguage(telegram_user_id=telegram_user_id, locale=locale, chosen_at=utcnow())
+            )
+            await session.exec(
+                update(RegistrationDraft)
+                .where(col(RegistrationDraft.telegram_user_id) == telegram_user_id)
+                .values(locale=locale)
+            )
+            await session.exec(
+                update(Account)
+                .where(col(Account.telegram_user_id) == telegram_user_id)
+                .values(locale=locale)
+            )
+            await session.commit()
+        self._chosen[telegram_user_id] = locale

@@ -1,0 +1,57 @@
+"""The family's language: /idioma and the menu's button show the choice, a button makes it.
+
+A registration in progress goes on in the new language, at the same step, with every answer.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.i18n import LANGUAGE_NAMES, N_, translator
+from conversations.callbacks import CHOOSE_LANGUAGE, SHOW_LANGUAGES, language_row
+from conversations.common import (
+    button_fields,
+    keyboard,
+    menu_keyboard,
+    reply,
+    resume_registration,
+    services,
+    settle_button,
+)
+
+CHOOSE = N_("Elija su idioma:")
+
+
+def choose_in_every_language() -> str:
+    """The question in each language at once: whoever reads it finds theirs."""
+    return "\n".join(f"🌐 {translator(code)(CHOOSE)}" for code in LANGUAGE_NAMES)
+
+
+async def show_languages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await settle_button(update)
+    await reply(update, context, choose_in_every_language(), keyboard([language_row()]))
+
+
+async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await settle_button(update)
+    user = update.effective_user
+    fields = button_fields(update, CHOOSE_LANGUAGE, 1)
+    if user is None or fields is None or fields[0] not in LANGUAGE_NAMES:
+        await show_languages(update, context)  # a button of an older list, or forged
+        return
+    locale = fields[0]
+    await services(context).languages.choose(user.id, locale)
+    _ = translator(locale)
+    told = _("Listo: desde ahora le escribo en español.")
+    if not await resume_registration(context, user.id, told):
+        await reply(update, context, told, menu_keyboard(_))
+
+
+def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """Ahead of the registration: the language can change in the middle of it."""
+    return [
+        CommandHandler("idioma", show_languages, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(show_languages, pattern=f"^{SHOW_LANGUAGES}$"),
+        CallbackQueryHandler(choose_language, pattern=f"^{CHOOSE_LANGUAGE}:"),
+    ]
