@@ -115,7 +115,7 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                     "un audio o un archivo. Un voluntario del programa le responderá en este "
                     "chat, normalmente en menos de una hora (entre las 9 y las 21 h)."
                 ),
-                _("Hay {n} consultas antes que la suya.", n=ahead)
+                _("Consultas antes que la suya: {n}.", n=ahead)
                 if ahead > 0
                 else _("No hay otras consultas esperando antes que la suya."),
                 _("Para cerrar la consulta, escriba /cancelar o toque el botón."),

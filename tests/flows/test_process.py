@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.devtools.local_telegram import LocalBotApi
+from bot.i18n import translator
 from tests.support.bot_process import bot_environment
 
 PASSWORD = "Clave-Terminal-99"
@@ -23,8 +24,8 @@ async def test_terminal_chat_creates_an_account_and_the_printed_link_verifies_it
     bot = await start_process(bot_environment(tmp_path, LOG_LEVEL="INFO"))
     await bot.read_until("Chat local")
     await bot.type("/start")
-    await bot.read_until(r"\[1\] Crear cuenta")
-    await bot.type("1")
+    create = (await bot.read_until(r"\[(\d+)\] Crear cuenta")).group(1)
+    await bot.type(create)
     for typed, expected in (
         ("Wislande", "Paso 2 de 9"),
         ("Joseph", "Paso 3 de 9"),
@@ -59,6 +60,18 @@ async def test_terminal_chat_creates_an_account_and_the_printed_link_verifies_it
     assert "Traceback" not in bot.seen
     # The terminal itself shows what is typed; the bot never prints the password back.
     assert bot.seen.count(PASSWORD) == 0
+
+
+async def test_the_terminal_chat_starts_in_the_language_asked_for(
+    start_process, tmp_path: Path
+) -> None:
+    bot = await start_process(bot_environment(tmp_path, TERMINAL_LANGUAGE="ht"))
+    await bot.read_until("Chat local")
+    await bot.type("/start")
+    hello = translator("ht")("¡Hola! Soy el asistente del Programa Niñez Migrante.")
+    await bot.read_until(re.escape(hello))
+    await bot.type("/crear_cuenta")
+    await bot.read_until("Nombre — ")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
