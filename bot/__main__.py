@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import logs
 from bot.app import start_bot
-from bot.i18n import CatalogMissing, translations
+from bot.i18n import SUPPORTED_LOCALES, CatalogMissing, translations
 from bot.runtime.running import TelegramUnreachable, TokenRefused
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -67,7 +67,8 @@ def main() -> None:
         raise SystemExit(2) from None
     logs.configure(settings.log_level, quiet_console=not settings.telegram_bot_token)
     try:
-        translations("es")
+        for locale in SUPPORTED_LOCALES:
+            translations(locale)
     except CatalogMissing as error:
         print(f"Falta el catálogo de textos — {error}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -10,9 +10,11 @@ from bot.i18n import N_
 from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
+from bot.privacy import Privacy
 from bot.registration import Registrations
 from bot.runtime import jobs
 from bot.runtime.application import Application
+from bot.runtime.commands import publish_for_chat
 from bot.runtime.errors import ErrorHook
 from bot.runtime.persistence import ConversationLoader
 from bot.runtime.running import RunningBot, UpdateQueue, Wiring
@@ -28,12 +30,13 @@ from conversations import (
     language,
     menu,
     notices,
+    privacy,
     registration,
     resend,
     trust,
     volunteers,
 )
-from conversations.common import RESUME_KEY, answering_first
+from conversations.common import CHAT_MENU_KEY, RESUME_KEY, answering_first
 
 COMMANDS = (
     ("start", N_("Inicio")),
@@ -44,6 +47,9 @@ COMMANDS = (
     ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
     ("cancelar", N_("Dejar el registro en curso")),
     ("idioma", N_("Cambiar el idioma")),
+    ("mis_datos", N_("Ver todo lo que guardamos de usted")),
+    ("borrar_mis_datos", N_("Borrar todos sus datos")),
+    ("privacidad", N_("Qué datos guardamos y por qué")),
     ("ayuda", N_("Qué puede hacer este asistente")),
 )
 
@@ -101,6 +107,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         UpdateLedger(database),
         Tickets(database),
         Languages(database),
+        Privacy(database),
     )
 
 
@@ -109,6 +116,10 @@ def register_handlers(application: Application, services: Services) -> None:
     # What a conversation needs of the registration without importing it: to ask a family's
     # current question again (after a ticket, say).
     application.bot_data[RESUME_KEY] = registration.resume
+    # ...and what the language's conversation needs: one chat's menu in the chosen language.
+    application.bot_data[CHAT_MENU_KEY] = lambda bot, chat_id, locale: publish_for_chat(
+        bot, chat_id, COMMANDS, locale
+    )
 
     # Order matters. Group -3 first: only a family's private chat and the volunteers' group
     # get past it; edits stop there too. Group -2: the guards may stop an update (a flood, a
@@ -129,6 +140,7 @@ def register_handlers(application: Application, services: Services) -> None:
     application.add_handlers(questions, group=-1)  # questions, mid-registration too
     application.add_handlers(answering_first(menu.anytime_handlers()), group=-1)  # the inbox
     application.add_handlers(answering_first(language.handlers()), group=-1)  # likewise
+    application.add_handlers(answering_first(privacy.handlers()), group=-1)  # own data, too
     application.add_handler(conversation)  # the form: every message while it runs
     application.add_handlers(resend.handlers())  # /reenviar
     application.add_handlers(notices.handlers())  # the link opened, an e-mail refused

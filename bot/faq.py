@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.i18n import N_
+from bot.i18n import N_, translator
 
 
 @dataclass(frozen=True)
@@ -305,7 +305,7 @@ def _content(text: str) -> str:
     return " ".join(word for word in text.split() if word not in STOPWORDS)
 
 
-def _score(text: str, question: Question) -> tuple[float, int]:
+def _score(text: str, question: Question, locale: str = "es") -> tuple[float, int]:
     """(closeness, length of the keyword that matched): longer keywords are more specific."""
     words = text.split()
     best: tuple[float, int] = (0.0, 0)
@@ -315,18 +315,24 @@ def _score(text: str, question: Question) -> tuple[float, int]:
             best = max(best, (score, len(keyword)))
     content = _content(text)
     if content:
-        score = fuzz.token_set_ratio(content, _content(normalise(question.question)))
-        if score >= CUTOFF:
-            best = max(best, (score, 0))
+        # The question as the family reads it, in its language, and in Spanish.
+        shown = {question.question, translator(locale)(question.question)}
+        for wording in shown:
+            score = fuzz.token_set_ratio(content, _content(normalise(wording)))
+            if score >= CUTOFF:
+                best = max(best, (score, 0))
     return best
 
 
-def match(text: str, *, limit: int = 3) -> list[Question]:
-    """The questions closest to what a family typed, best first; none for unrelated text."""
+def match(text: str, *, locale: str = "es", limit: int = 3) -> list[Question]:
+    """The questions closest to what a family typed (in Spanish or in its `locale`), best
+    first; none for unrelated text."""
     normalised = normalise(text[:_MAX_CHARS])
     if not normalised:
         return []
-    scored = [(_score(normalised, question), index) for index, question in enumerate(QUESTIONS)]
+    scored = [
+        (_score(normalised, question, locale), index) for index, question in enumerate(QUESTIONS)
+    ]
     found = sorted(
         ((score, index) for score, index in scored if score[0] >= CUTOFF),
         key=lambda item: (-item[0][0], -item[0][1], item[1]),

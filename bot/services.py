@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.accounts import AccountService
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
+from bot.privacy import Privacy
 from bot.registration import Registrations
 from bot.safety.flood import FloodGate
 from bot.safety.foreign_chats import ForeignChats
@@ -26,6 +27,7 @@ class Services:
     updates: UpdateLedger
     tickets: Tickets
     languages: Languages
+    privacy: Privacy
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 

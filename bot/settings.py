@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Telegram sends it back in a header with every update; unset: derived from the bot token.
     webhook_secret: str | None = Field(default=None, repr=False)
 
+    # Closed tickets lose who asked (name, Telegram ids) after this many days.
+    ticket_retention_days: float = Field(default=180.0, gt=0)
     # The language of the terminal chat's family (`make run` without a token): es, ht, fr, en
     # or pt, so that a volunteer in training sees what each family sees.
     terminal_language: Literal["es", "ht", "fr", "en", "pt"] = "es"

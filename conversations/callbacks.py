@@ -31,6 +31,9 @@ QUESTION = "faq:"
 CLOSE_TICKET = "ticket:close"
 HELPED = "ticket:helped"
 
+# The family's own data: privacy:erase asks to confirm, privacy:erase:yes|no answers.
+ERASE = "privacy:erase"
+
 # Pages of a list: inbox:<page> for a family, pending:<page> in the volunteers' group.
 INBOX_PAGE = "inbox"
 PENDING_PAGE = "pending"

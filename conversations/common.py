@@ -32,6 +32,10 @@ from conversations.callbacks import menu_rows
 logger = logging.getLogger(__name__)
 
 
+# Where the root puts how to publish one chat's command menu in a language.
+CHAT_MENU_KEY = "publish_chat_menu"
+ChatMenu = Callable[[Bot, int, str], Awaitable[None]]
+
 # Where the root puts the registration's `resume`, for the conversations that need it.
 RESUME_KEY = "resume_registration"
 Resume = Callable[[ContextTypes.DEFAULT_TYPE, int, str], Awaitable[bool]]

@@ -20,6 +20,7 @@ from bot.i18n import Translate
 from conversations.callbacks import QUESTION, SHOW_QUESTIONS, volunteer_button
 from conversations.common import (
     keyboard,
+    locale_of,
     menu_keyboard,
     reply,
     services,
@@ -62,7 +63,7 @@ async def suggest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     message = update.effective_message
     if message is None or not message.text or message.text.startswith("/"):
         return False
-    found = match(message.text)
+    found = match(message.text, locale=locale_of(update, context))
     if not found:
         return False
     _ = texts(update, context)

@@ -11,6 +11,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.i18n import LANGUAGE_NAMES, N_, translator
 from conversations.callbacks import CHOOSE_LANGUAGE, SHOW_LANGUAGES, language_row
 from conversations.common import (
+    CHAT_MENU_KEY,
+    ChatMenu,
     button_fields,
     keyboard,
     menu_keyboard,
@@ -41,10 +43,18 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await show_languages(update, context)  # a button of an older list, or forged
         return
     locale = fields[0]
-    await services(context).languages.choose(user.id, locale)
+    found = services(context)
+    await found.languages.choose(user.id, locale)
+    await found.registrations.offer_again(user.id)
+    publish: ChatMenu = context.bot_data[CHAT_MENU_KEY]
+    await publish(context.bot, user.id, locale)
     _ = translator(locale)
     told = _("Listo: desde ahora le escribo en español.")
-    if not await resume_registration(context, user.id, told):
+    # With a ticket open, what the family types goes to the volunteers: asking the form's
+    # question now would have its answer land there.
+    if found.tickets.has_open_ticket(user.id) or not await resume_registration(
+        context, user.id, told
+    ):
         await reply(update, context, told, menu_keyboard(_))
 
 

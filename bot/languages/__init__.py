@@ -8,7 +8,17 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot.i18n import SUPPORTED_LOCALES, normalise_locale
-from bot.storage import Account, Database, FamilyLanguage, RegistrationDraft, utcnow
+from bot.storage import (
+    Account,
+    Database,
+    EmailStatus,
+    FamilyLanguage,
+    OutboxEmail,
+    RegistrationDraft,
+    Ticket,
+    TicketStatus,
+    utcnow,
+)
 
 
 class Languages:
@@ -29,6 +39,10 @@ class Languages:
         """The language to speak to the family in."""
         return self.chosen(telegram_user_id) or normalise_locale(telegram_language)
 
+    def forget(self, telegram_user_id: int) -> None:
+        """The family's data were deleted (its row with them): speak as to someone new."""
+        self._chosen.pop(telegram_user_id, None)
+
     async def choose(self, telegram_user_id: int, locale: str) -> None:
         """Remembers the choice; a registration in progress, and the family's accounts (their
         e-mails, pages and reminders), go on in it too."""
@@ -46,6 +60,21 @@ class Languages:
             await session.exec(
                 update(Account)
                 .where(col(Account.telegram_user_id) == telegram_user_id)
+                .values(locale=locale)
+            )
+            # What is still on its way follows too: the signature and notices of an open
+            # ticket, and an e-mail waiting in the outbox.
+            await session.exec(
+                update(Ticket)
+                .where(col(Ticket.telegram_user_id) == telegram_user_id)
+                .where(col(Ticket.status) == TicketStatus.OPEN)
+                .values(locale=locale)
+            )
+            accounts = select(Account.id).where(col(Account.telegram_user_id) == telegram_user_id)
+            await session.exec(
+                update(OutboxEmail)
+                .where(col(OutboxEmail.account_id).in_(accounts))
+                .where(col(OutboxEmail.status) == EmailStatus.PENDING)
                 .values(locale=locale)
             )
             await session.commit()

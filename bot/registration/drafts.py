@@ -95,6 +95,14 @@ class Registrations:
                 return value
         return None
 
+    async def offer_again(self, telegram_user_id: int) -> None:
+        """The current question's buttons anew, in the draft's language (after a change of
+        language: country names, say)."""
+        draft = await self.current(telegram_user_id)
+        if draft is not None:
+            self._offer_quick_answers(draft)
+            await self._save(draft)
+
     async def load_expired(self) -> None:
         """Reads which families have an expired draft they were not told of yet."""
         async with self._db.session() as session:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from telegram import BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -18,6 +18,17 @@ logger = logging.getLogger(__name__)
 
 # (command, description to translate)
 Menu = Sequence[tuple[str, str]]
+
+
+async def publish_for_chat(bot: Bot, chat_id: int, menu: Menu, locale: str) -> None:
+    """One family's menu in the language it chose: Telegram apps have no Kreyòl, so the menu
+    by `language_code` alone would never be in it."""
+    _ = translator(locale)
+    commands = [BotCommand(name, _(description)) for name, description in menu]
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError as error:
+        logger.warning("could not publish the command menu of chat %s: %s", chat_id, error)
 
 
 async def publish_commands(

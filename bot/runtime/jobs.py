@@ -25,6 +25,16 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if expired:
         logger.info("%d unfinished registrations expired", len(expired))
+    forgotten = await found.privacy.forget_closed_tickets(
+        timedelta(days=found.settings.ticket_retention_days)
+    )
+    if forgotten:
+        logger.info("%d closed tickets past their retention lost who asked", forgotten)
     await found.updates.forget_older_than(KEEP_UPDATE_IDS)
     await found.accounts.forget_old_probes()
     found.flood.forget_idle()
+    # What another process sharing the database changed meanwhile (an expiry, a ticket, a
+    # language) reaches this one's memory at least hourly.
+    await found.registrations.load_expired()
+    await found.tickets.load_open()
+    await found.languages.load()

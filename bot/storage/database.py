@@ -97,6 +97,17 @@ class Database:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(journal, FILE_MODE)
 
+    async def reclaim(self) -> None:
+        """After an erasure: on SQLite, the write-ahead log (which still holds the deleted
+        rows' pages) is copied into the main file, where secure_delete overwrote them, and
+        emptied. PostgreSQL's own files are the server's business."""
+        if not self.is_sqlite:
+            return
+        async with self.engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            if driver is not None:
+                await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 
@@ -115,6 +126,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # What the bot deletes (a family's data) is overwritten in the file, not only unlinked.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
     # SQLAlchemy, not the driver, begins transactions (below): see SQLAlchemy's "SQLite
     # transactions" recipe.

@@ -217,3 +217,21 @@ class FamilyLanguage(SQLModel, table=True):
     )
     locale: str = Field(max_length=16)
     chosen_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class PrivacyConsent(SQLModel, table=True):
+    """When a Telegram user accepted the privacy notice (before its first registration)."""
+
+    telegram_user_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    accepted_at: NaiveDatetime = Field(default_factory=utcnow)
+
+
+class DeletedAccount(SQLModel, table=True):
+    """What stays of an account its family deleted: two dates for the statistics, nothing
+    that identifies anyone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: NaiveDatetime
+    verified_at: NaiveDatetime | None = None

@@ -23,6 +23,7 @@ from bot.storage import (
     BlockedSender,
     ClosedBy,
     Database,
+    DeletedAccount,
     InboxMessage,
     RegistrationStart,
     RelayDirection,
@@ -376,8 +377,11 @@ class Tickets:
                     accounts_started=await _count(
                         session, col(RegistrationStart.started_at) >= since
                     ),
-                    accounts_created=await _count(session, col(Account.created_at) >= since),
-                    accounts_verified=await _count(session, col(Account.verified_at) >= since),
+                    # Accounts their families deleted still count, by their dates alone.
+                    accounts_created=await _count(session, col(Account.created_at) >= since)
+                    + await _count(session, col(DeletedAccount.created_at) >= since),
+                    accounts_verified=await _count(session, col(Account.verified_at) >= since)
+                    + await _count(session, col(DeletedAccount.verified_at) >= since),
                     tickets_opened=await _count(session, col(Ticket.created_at) >= since),
                     tickets_closed=await _count(session, col(Ticket.closed_at) >= since),
                     tickets_open_now=open_now,

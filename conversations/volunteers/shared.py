@@ -12,7 +12,7 @@ from telegram.ext import (
     ContextTypes,
 )
 
-from bot.i18n import N_, Translate, translator
+from bot.i18n import LANGUAGE_NAMES, N_, Translate, translator
 from bot.registration import progress
 from bot.services import Services
 from bot.storage import RelayDirection, Ticket
@@ -127,7 +127,8 @@ async def _family_context(context: ContextTypes.DEFAULT_TYPE, ticket: Ticket) ->
         (
             spanish("Consulta #{n}", n=ticket.number),
             spanish("Nombre: {name}", name=ticket.first_name or "—"),
-            spanish("Idioma: {locale}", locale=ticket.locale),
+            # Named in itself, so a volunteer who reads Kreyòl sees "Kreyòl" and takes it.
+            spanish("Idioma: {locale}", locale=LANGUAGE_NAMES.get(ticket.locale, ticket.locale)),
             spanish("Situación: {standing}", standing=standing),
         )
     )

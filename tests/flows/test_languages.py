@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot.devtools.local_telegram import LocalBotApi, LocalUser
+from bot.faq import QUESTIONS, match
 from bot.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES, translator
 from bot.mail.verification import build_verification_email
 from bot.registration import FIELDS
@@ -21,7 +22,15 @@ from bot.registration.countries import find_country
 from bot.registration.results import Valid
 from bot.runtime.running import RunningBot
 from tests.support.bot import BotUnderTest
-from tests.support.chat import PASSWORD, answer, press, url_buttons_of
+from tests.support.chat import (
+    GROUP,
+    PASSWORD,
+    answer,
+    in_group,
+    open_ticket,
+    press,
+    url_buttons_of,
+)
 from tests.support.smtp_server import SmtpServer
 
 ht = translator("ht")
@@ -210,3 +219,32 @@ async def test_a_forged_language_button_shows_the_choice_again(
     await family.press_data("lang:xx")
     again = await family.wait_for()
     assert "Kreyòl" in str(again["reply_markup"])
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_a_frequent_question_typed_as_the_family_reads_it_is_found(locale: str) -> None:
+    _ = translator(locale)
+    for question in QUESTIONS:
+        assert question in match(_(question.question), locale=locale), (locale, question.key)
+
+
+async def test_a_change_of_language_with_a_ticket_open_reaches_the_ticket_not_the_form(
+    bot_runner: BotUnderTest, make_settings, telegram: LocalBotApi
+) -> None:
+    await bot_runner.start(make_settings(volunteers_chat_id=GROUP))
+    group, volunteer = in_group(telegram, forum=True)
+    family = telegram.user(user_id=7805, language_code="es")
+    await answer(family, "/crear_cuenta", "Paso 1 de 9")
+    header = await open_ticket(family, group)
+    await family.reply("/idioma")
+    await family.press("Français")
+    told = await family.wait_for()
+    fr = translator("fr")
+    assert fr("Listo: desde ahora le escribo en español.") in told["text"]
+    assert "Paso 1 de 9" not in told["text"] and "Nombre —" not in told["text"]
+    await volunteer.send_in(group, "Bonjour", thread_id=header["message_thread_id"])
+    signed = await family.wait_for(lambda m: "Bonjour" in (m.get("text") or ""))
+    assert fr("Equipo de voluntarios de Niñez Migrante:") in signed["text"]
+    scope = json.dumps({"type": "chat", "chat_id": family.id}, sort_keys=True)
+    described = {c["command"]: c["description"] for c in telegram.commands[(scope, "")]}
+    assert described["idioma"] == fr("Cambiar el idioma")

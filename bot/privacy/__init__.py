@@ -1,0 +1,199 @@
+"""The family's own data: the privacy notice's acceptance, everything kept about a Telegram
+user (shown back on request, never a password hash or a token), its deletion, and the
+retention of closed tickets.
+
+Deleted means gone from the database file too: SQLite overwrites what it frees
+(`secure_delete`, see bot.storage.database), and the write-ahead log is checkpointed into the
+file and truncated after an erasure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.storage import (
+    Account,
+    Database,
+    DeletedAccount,
+    FamilyLanguage,
+    InboxMessage,
+    OutboxEmail,
+    PrivacyConsent,
+    RegistrationDraft,
+    RegistrationStart,
+    TakenAddressSeen,
+    Ticket,
+    TicketStatus,
+    VerificationToken,
+    utcnow,
+)
+
+# Who a ticket belonged to, once it no longer says: no Telegram id is 0.
+NOBODY = 0
+
+
+@dataclass(frozen=True)
+class AccountData:
+    email: str
+    first_names: str
+    father_surname: str
+    mother_surname: str
+    birth_date: date
+    country_code: str
+    verified: bool
+    locale: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FamilyData:
+    """Everything kept about one Telegram user, but secrets (hashes, tokens)."""
+
+    accounts: list[AccountData]
+    # The registration in progress: field key -> answer, secret fields left out by the caller.
+    draft: dict[str, object]
+    language: str | None
+    tickets: int
+    inbox: int
+    accepted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Erased:
+    accounts: int
+    tickets: int
+
+
+class Privacy:
+    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def accepted(self, telegram_user_id: int) -> bool:
+        async with self._db.session() as session:
+            return await session.get(PrivacyConsent, telegram_user_id) is not None
+
+    async def accept(self, telegram_user_id: int) -> None:
+        async with self._db.session() as session:
+            await session.merge(
+                PrivacyConsent(telegram_user_id=telegram_user_id, accepted_at=self._clock())
+            )
+            await session.commit()
+
+    async def report(self, telegram_user_id: int) -> FamilyData:
+        async with self._db.session() as session:
+            accounts = (
+                await session.exec(
+                    select(Account)
+                    .where(col(Account.telegram_user_id) == telegram_user_id)
+                    .order_by(col(Account.id))
+                )
+            ).all()
+            draft = await session.get(RegistrationDraft, telegram_user_id)
+            language = await session.get(FamilyLanguage, telegram_user_id)
+            consent = await session.get(PrivacyConsent, telegram_user_id)
+            tickets = await _count(session, col(Ticket.telegram_user_id) == telegram_user_id)
+            inbox = await _count(session, col(InboxMessage.telegram_user_id) == telegram_user_id)
+        return FamilyData(
+            accounts=[
+                AccountData(
+                    email=account.email,
+                    first_names=account.first_names,
+                    father_surname=account.father_surname,
+                    mother_surname=account.mother_surname,
+                    birth_date=account.birth_date,
+                    country_code=account.country_code,
+                    verified=account.verified_at is not None,
+                    locale=account.locale,
+                    created_at=account.created_at,
+                )
+                for account in accounts
+            ],
+            draft=dict(draft.answers) if draft is not None and draft.expired_at is None else {},
+            language=language.locale if language is not None else None,
+            tickets=tickets,
+            inbox=inbox,
+            accepted_at=consent.accepted_at if consent is not None else None,
+        )
+
+    async def erase(self, telegram_user_id: int) -> Erased:
+        """Deletes the user's accounts and everything tied to them, in one transaction; its
+        tickets stay for the statistics, closed and without anything that identifies it."""
+        async with self._db.session() as session:
+            accounts = (
+                await session.exec(
+                    select(Account).where(col(Account.telegram_user_id) == telegram_user_id)
+                )
+            ).all()
+            ids = [account.id for account in accounts]
+            session.add_all(
+                DeletedAccount(created_at=account.created_at, verified_at=account.verified_at)
+                for account in accounts
+            )
+            await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id).in_(ids)))
+            await session.exec(
+                delete(VerificationToken).where(col(VerificationToken.account_id).in_(ids))
+            )
+            await session.exec(delete(Account).where(col(Account.id).in_(ids)))
+            mine = telegram_user_id
+            await session.exec(
+                delete(RegistrationDraft).where(col(RegistrationDraft.telegram_user_id) == mine)
+            )
+            await session.exec(
+                delete(FamilyLanguage).where(col(FamilyLanguage.telegram_user_id) == mine)
+            )
+            await session.exec(
+                delete(PrivacyConsent).where(col(PrivacyConsent.telegram_user_id) == mine)
+            )
+            await session.exec(
+                delete(TakenAddressSeen).where(col(TakenAddressSeen.telegram_user_id) == mine)
+            )
+            await session.exec(
+                delete(InboxMessage).where(col(InboxMessage.telegram_user_id) == mine)
+            )
+            tickets = await session.exec(
+                update(Ticket)
+                .where(col(Ticket.telegram_user_id) == telegram_user_id)
+                .values(
+                    telegram_user_id=NOBODY,
+                    telegram_chat_id=NOBODY,
+                    first_name="",
+                    status=TicketStatus.CLOSED,
+                    closed_at=func.coalesce(col(Ticket.closed_at), self._clock()),
+                )
+            )
+            await session.exec(
+                update(RegistrationStart)
+                .where(col(RegistrationStart.telegram_user_id) == telegram_user_id)
+                .values(telegram_user_id=NOBODY)
+            )
+            await session.commit()
+        await self._db.reclaim()
+        return Erased(accounts=len(ids), tickets=tickets.rowcount)
+
+    async def forget_closed_tickets(self, older_than: timedelta) -> int:
+        """Closed tickets older than `older_than` lose who asked; returns how many."""
+        cutoff = self._clock() - older_than
+        async with self._db.session() as session:
+            forgotten = await session.exec(
+                update(Ticket)
+                .where(col(Ticket.status) == TicketStatus.CLOSED)
+                .where(col(Ticket.closed_at) < cutoff)
+                .where(col(Ticket.telegram_user_id) != NOBODY)
+                .values(telegram_user_id=NOBODY, telegram_chat_id=NOBODY, first_name="")
+            )
+            await session.commit()
+        if forgotten.rowcount:
+            await self._db.reclaim()
+        return forgotten.rowcount
+
+
+async def _count(session: AsyncSession, condition: ColumnElement[bool]) -> int:
+    found = await session.exec(select(func.count()).where(condition))
+    return int(found.one())

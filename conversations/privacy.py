@@ -1,0 +1,148 @@
+"""The family's own data: /privacidad says what is kept and why, /mis_datos shows all of it,
+/borrar_mis_datos deletes it after a confirmation button."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+
+from bot.i18n import LANGUAGE_NAMES, Translate
+from bot.privacy import FamilyData
+from bot.registration import FIELDS
+from bot.registration.countries import country_name
+from bot.registration.validation import format_date
+from bot.settings import Settings
+from conversations.callbacks import ERASE
+from conversations.common import (
+    button_fields,
+    keyboard,
+    menu_keyboard,
+    portal_name,
+    reply,
+    services,
+    settle_button,
+    texts,
+)
+
+
+def privacy_notice(_: Translate, settings: Settings) -> str:
+    return "\n\n".join(
+        (
+            _("Sus datos y este asistente"),
+            _(
+                "Guardamos lo que escribe para crear la cuenta (los datos del documento del niño, "
+                "niña o adolescente y el correo), la cuenta creada, sus consultas a los "
+                "voluntarios y sus respuestas, y el idioma que eligió."
+            ),
+            _(
+                "Sirve solo para crear y validar la cuenta del portal y para que los voluntarios "
+                "le ayuden. Los voluntarios ven sus preguntas y su nombre de Telegram, nunca su "
+                "contraseña: de ella guardamos solo una huella que no se puede leer."
+            ),
+            _(
+                "Un registro sin terminar se borra a los {draft_days} días; una cuenta sin "
+                "validar, a los {account_days}; las consultas cerradas pierden su nombre a los "
+                "{ticket_days} días.",
+                draft_days=round(settings.draft_ttl_days),
+                account_days=round(settings.unverified_account_days),
+                ticket_days=round(settings.ticket_retention_days),
+            ),
+            _("Para ver todo lo guardado: /mis_datos. Para borrarlo: /borrar_mis_datos."),
+        )
+    )
+
+
+async def show_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _ = texts(update, context)
+    notice = privacy_notice(_, services(context).settings)
+    await reply(update, context, notice, menu_keyboard(_))
+
+
+def _report(data: FamilyData, _: Translate, locale: str) -> str:
+    if not (data.accounts or data.draft or data.language or data.tickets or data.inbox):
+        return _("No tenemos ningún dato suyo guardado.")
+    lines = [_("Esto es todo lo que guardamos de usted:")]
+    for account in data.accounts:
+        status = _("validada") if account.verified else _("sin validar")
+        lines += [
+            "",
+            _("Cuenta {email} ({status})", email=account.email, status=status),
+            f"{portal_name('Nombre', _)}: {account.first_names}",
+            f"{portal_name('Apellido Paterno', _)}: {account.father_surname}",
+            f"{portal_name('Apellido Materno', _)}: {account.mother_surname or _('(no tiene)')}",
+            f"{portal_name('Fecha de nacimiento', _)}: {format_date(account.birth_date)}",
+            f"{portal_name('País de nacimiento', _)}: {country_name(account.country_code, locale)}",
+        ]
+    shown = [
+        f"{portal_name(field.label, _)}: {field.display(data.draft[field.key], locale)}"
+        for field in FIELDS
+        if field.key in data.draft and field.confirms is None
+    ]
+    if shown:
+        lines += ["", _("Registro sin terminar:"), *shown]
+    lines += [
+        "",
+        _("Idioma: {language}", language=LANGUAGE_NAMES.get(data.language or "", "—")),
+        _("Consultas a los voluntarios: {n}", n=data.tickets),
+        _("Respuestas en su Bandeja de Entrada: {n}", n=data.inbox),
+        _("Su contraseña no está guardada: solo una huella de ella que no se puede leer."),
+    ]
+    return "\n".join(lines)
+
+
+async def show_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    found = services(context)
+    _ = texts(update, context)
+    data = await found.privacy.report(user.id)
+    locale = found.languages.of(user.id, user.language_code)
+    await reply(update, context, _report(data, _, locale), menu_keyboard(_))
+
+
+async def ask_to_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _ = texts(update, context)
+    text = _(
+        "¿Borrar todos sus datos? Se borran sus cuentas, el registro en curso, sus respuestas "
+        "y su idioma. No se puede deshacer. La cuenta del portal deberá crearse de nuevo."
+    )
+    buttons = [[(_("Sí, borrar todo"), f"{ERASE}:yes"), (_("No"), f"{ERASE}:no")]]
+    await reply(update, context, text, keyboard(buttons))
+
+
+async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await settle_button(update)
+    user = update.effective_user
+    fields = button_fields(update, ERASE, 1)
+    _ = texts(update, context)
+    if user is None or fields is None or fields[0] not in ("yes", "no"):
+        await reply(update, context, _("Este botón ya no sirve."), menu_keyboard(_))
+        return
+    if fields[0] == "no":
+        await reply(update, context, _("No borré nada."), menu_keyboard(_))
+        return
+    found = services(context)
+    await found.privacy.erase(user.id)
+    # What the services keep in memory about this family goes with it.
+    found.tickets.forget_open(user.id)
+    found.languages.forget(user.id)
+    await found.registrations.forget_expired(user.id)
+    _ = texts(update, context)  # the chosen language is gone too
+    await reply(
+        update,
+        context,
+        _("Listo: borré todos sus datos. Puede crear una cuenta nueva con /crear_cuenta."),
+        menu_keyboard(_),
+    )
+
+
+def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """Ahead of the registration: the family's data can be seen or deleted at any moment."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("privacidad", show_notice, filters=private),
+        CommandHandler("mis_datos", show_data, filters=private),
+        CommandHandler("borrar_mis_datos", ask_to_erase, filters=private),
+        CallbackQueryHandler(erase, pattern=f"^{ERASE}:"),
+    ]

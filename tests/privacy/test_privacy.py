@@ -1,0 +1,116 @@
+"""The family's own data below the chat: what is kept is shown back without secrets, erased
+for good (in the database file itself), and closed tickets are forgotten after a while."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.privacy import NOBODY, Privacy
+from bot.storage import Account, Database, RegistrationDraft, Ticket, VerificationToken
+from bot.tickets import Tickets
+from tests.support.data import START, Clock, an_account
+
+FAMILY = 42  # an_account's telegram_user_id
+NAME = "Wislandeuniquename"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def privacy(db: Database, clock: Clock) -> Privacy:
+    return Privacy(db, clock=clock)
+
+
+async def a_family_with_everything(db: Database, clock: Clock) -> None:
+    account = an_account("wislande@example.org")
+    account.first_names = NAME
+    async with db.session() as session:
+        session.add(account)
+        session.add(
+            RegistrationDraft(
+                telegram_user_id=FAMILY,
+                telegram_chat_id=FAMILY,
+                step="apellido_paterno",
+                answers={"nombre": NAME + "Hija"},
+            )
+        )
+        await session.commit()
+        await session.refresh(account)
+        session.add(
+            VerificationToken(
+                account_id=account.id, token_hash="0" * 64, expires_at=START + timedelta(days=2)
+            )
+        )
+        await session.commit()
+    tickets = Tickets(db, clock=clock)
+    ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, NAME, "ht")
+    await tickets.record_answer(ticket.number, "Una respuesta")
+
+
+async def test_the_report_shows_what_is_kept_and_no_secret(
+    privacy: Privacy, db: Database, clock: Clock
+) -> None:
+    await a_family_with_everything(db, clock)
+    data = await privacy.report(FAMILY)
+    (account,) = data.accounts
+    assert (account.first_names, account.email, account.verified) == (
+        NAME,
+        "wislande@example.org",
+        False,
+    )
+    assert data.draft == {"nombre": NAME + "Hija"}
+    assert (data.tickets, data.inbox) == (1, 1)
+    assert "password_hash" not in repr(data) and "argon2" not in repr(data)
+
+
+async def test_erasing_deletes_everything_and_keeps_the_statistics(
+    privacy: Privacy, db: Database, clock: Clock
+) -> None:
+    await a_family_with_everything(db, clock)
+    erased = await privacy.erase(FAMILY)
+    assert (erased.accounts, erased.tickets) == (1, 1)
+    assert (await privacy.report(FAMILY)).accounts == []
+    async with db.session() as session:
+        assert (await session.exec(select(Account))).all() == []
+        assert (await session.exec(select(VerificationToken))).all() == []
+        (ticket,) = (await session.exec(select(Ticket))).all()
+    assert (ticket.telegram_user_id, ticket.first_name, ticket.status) == (NOBODY, "", "closed")
+    stats = await Tickets(db, clock=clock).stats()
+    assert stats["7"].accounts_created == 1 and stats["7"].tickets_opened == 1
+
+
+async def test_erased_data_are_gone_from_the_database_file_itself(
+    privacy: Privacy, db: Database, clock: Clock, database_url: str
+) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL's files belong to the server")
+    await a_family_with_everything(db, clock)
+    path = Path(database_url.split(":///", 1)[1])
+    before = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    assert NAME.encode() in before  # the test can see it while it is there
+    await privacy.erase(FAMILY)
+    after = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
+    assert NAME.encode() not in after
+
+
+async def test_closed_tickets_forget_who_asked_after_their_retention(
+    privacy: Privacy, db: Database, clock: Clock
+) -> None:
+    tickets = Tickets(db, clock=clock)
+    old, _ = await tickets.open_ticket(FAMILY, FAMILY, NAME, "es")
+    await tickets.close(old.number, "volunteer")
+    still_open, _ = await tickets.open_ticket(FAMILY + 1, FAMILY + 1, "Abierta", "es")
+    clock.advance(days=179)
+    assert await privacy.forget_closed_tickets(timedelta(days=180)) == 0
+    clock.advance(days=2)
+    assert await privacy.forget_closed_tickets(timedelta(days=180)) == 1
+    assert (await tickets.get(old.number)).first_name == ""  # type: ignore[union-attr]
+    assert (await tickets.get(still_open.number)).first_name == "Abierta"  # type: ignore[union-attr]
+    assert await privacy.forget_closed_tickets(timedelta(days=180)) == 0  # once
