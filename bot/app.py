@@ -55,6 +55,8 @@ COMMANDS = (
 
 # A family is told of its unverified account's deletion within minutes of the time, not an hour.
 UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
+# A reminder goes out within a minute of falling due.
+REMINDERS_EVERY = timedelta(seconds=30)
 
 
 def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Services:
@@ -158,6 +160,7 @@ def register_handlers(application: Application, services: Services) -> None:
     queue.run_repeating(
         volunteers.remind_unanswered, interval=volunteers.REMIND_EVERY, first=5, name="remind"
     )
+    queue.run_repeating(notices.reminders, interval=REMINDERS_EVERY, first=2, name="reminders")
 
 
 def _verified(outcome: VerifyOutcome) -> object:

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # Telegram sends it back in a header with every update; unset: derived from the bot token.
     webhook_secret: str | None = Field(default=None, repr=False)
 
+    # One reminder in the chat: to open the verification link, and to finish a registration.
+    unverified_reminder_hours: float = Field(default=24.0, gt=0)
+    draft_reminder_hours: float = Field(default=24.0, gt=0)
     # Closed tickets lose who asked (name, Telegram ids) after this many days.
     ticket_retention_days: float = Field(default=180.0, gt=0)
     # The language of the terminal chat's family (`make run` without a token): es, ht, fr, en

@@ -24,6 +24,9 @@ HUMAN_OK = "human:ok"
 CREATE = "create"
 CANCEL = "cancel"
 
+# A new verification link, from a reminder's button.
+RESEND_LINK = "resend"
+
 # A frequent question: faq<key>.
 QUESTION = "faq:"
 

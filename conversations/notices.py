@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
@@ -14,8 +16,10 @@ from bot.accounts import UnverifiedNotice, VerifyOutcome
 from bot.i18n import N_, translator
 from bot.mail.outbox import FailedEmail
 from bot.portal import Home
+from bot.registration import progress
 from bot.registration.validation import format_date
-from conversations.common import home_text, menu_keyboard, services
+from conversations.callbacks import RESEND_LINK, START_REGISTRATION
+from conversations.common import home_text, keyboard, menu_keyboard, services
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +114,50 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, notice: UnverifiedNotice, ms
             notice.telegram_chat_id,
             error,
         )
+
+
+VERIFY_REMINDER = N_(
+    "Todavía no validó la cuenta con el correo {email}: abra el enlace que le enviamos. Si no "
+    "lo encuentra, revise también la carpeta de spam o correo no deseado."
+)
+DRAFT_REMINDER = N_(
+    "Su registro quedó a medio camino, en el paso {n} de {total}. Lo que escribió está guardado: "
+    "toque el botón para seguir donde quedó."
+)
+
+
+async def reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A job, every half minute: each reminder falls due once, and goes out within a minute
+    (the marks are in the database, so what fell due while the bot was down goes out once,
+    after it starts)."""
+    found = services(context)
+    settings = found.settings
+    for notice in await found.accounts.remind_unverified(
+        timedelta(hours=settings.unverified_reminder_hours)
+    ):
+        _ = translator(notice.locale)
+        button = keyboard([[(_("Recibir un enlace nuevo"), RESEND_LINK)]])
+        await _send(
+            context, notice.telegram_chat_id, _(VERIFY_REMINDER, email=notice.email), button
+        )
+    for draft in await found.registrations.remind_unfinished(
+        timedelta(hours=settings.draft_reminder_hours)
+    ):
+        _ = translator(draft.locale)
+        where = progress(draft)
+        text = _(DRAFT_REMINDER, n=where.number or where.total, total=where.total)
+        button = keyboard([[(_("Seguir con la cuenta"), START_REGISTRATION)]])
+        await _send(context, draft.telegram_chat_id, text, button)
+
+
+async def _send(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    try:
+        await context.bot.send_message(chat_id, text, reply_markup=markup)
+    except TelegramError as error:
+        # A family that blocked the bot: the others are still reminded.
+        logger.warning("could not remind chat %s: %s", chat_id, error)
 
 
 def handlers() -> list[TypeHandler]:

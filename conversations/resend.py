@@ -5,11 +5,19 @@ from __future__ import annotations
 import math
 
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
 from bot.accounts import ResendStatus
 from bot.storage import utcnow
-from conversations.common import family_of, reply, send_link_message, services, texts
+from conversations.callbacks import RESEND_LINK
+from conversations.common import (
+    family_of,
+    reply,
+    send_link_message,
+    services,
+    settle_button,
+    texts,
+)
 
 
 async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -64,5 +72,14 @@ async def resend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
-def handlers() -> list[CommandHandler]:
-    return [CommandHandler("reenviar", resend, filters=filters.ChatType.PRIVATE)]
+async def resend_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The reminder's button: /reenviar, without typing it."""
+    await settle_button(update)
+    await resend(update, context)
+
+
+def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    return [
+        CommandHandler("reenviar", resend, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(resend_button, pattern=f"^{RESEND_LINK}$"),
+    ]

@@ -379,6 +379,33 @@ class AccountService:
         deletes_at = max(account.created_at + self._unverified_ttl, warned_at + DELETION_NOTICE)
         return UnverifiedNotice(account.telegram_chat_id, account.locale, account.email, deletes_at)
 
+    async def remind_unverified(self, after: timedelta) -> list[UnverifiedNotice]:
+        """The accounts still unverified `after` their making, not yet reminded (nor warned
+        of their deletion), each marked as reminded: each is returned once, to be told once."""
+        now = self._clock()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(Account)
+                .where(col(Account.verified_at).is_(None))
+                .where(col(Account.reminded_at).is_(None))
+                .where(col(Account.deletion_warned_at).is_(None))
+                .where(col(Account.created_at) <= now - after)
+            )
+            due = [(account.id, self._notice(account, now)) for account in found.all()]
+            reminders = []
+            for account_id, notice in due:
+                # Conditional: of two processes sweeping at once, one reminds the family.
+                marked = await session.exec(
+                    update(Account)
+                    .where(col(Account.id) == account_id)
+                    .where(col(Account.reminded_at).is_(None))
+                    .values(reminded_at=now)
+                )
+                if marked.rowcount == 1:
+                    reminders.append(notice)
+            await session.commit()
+        return reminders
+
     async def warn_unverified(self) -> list[UnverifiedNotice]:
         """The accounts never verified that are now within DELETION_NOTICE of their deletion,
         each marked as warned: each is returned once, to be told once."""

@@ -5,8 +5,9 @@ question."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
@@ -35,7 +36,9 @@ class Registrations:
         *,
         check_deliverability: bool = False,
         today: Callable[[], date] = date.today,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        self._clock = clock
         self._db = database
         self._accounts = accounts
         self._check_deliverability = check_deliverability
@@ -94,6 +97,30 @@ class Registrations:
             if form_field.secret and form_field.confirms is None and isinstance(value, str):
                 return value
         return None
+
+    async def remind_unfinished(self, after: timedelta) -> list[RegistrationDraft]:
+        """The drafts untouched for `after`, not yet reminded, each marked as reminded: each is
+        returned once, to be told once."""
+        now = self._clock()
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(RegistrationDraft)
+                .where(col(RegistrationDraft.expired_at).is_(None))
+                .where(col(RegistrationDraft.reminded_at).is_(None))
+                .where(col(RegistrationDraft.updated_at) <= now - after)
+            )
+            reminded = []
+            for draft in found.all():
+                marked = await session.exec(
+                    update(RegistrationDraft)
+                    .where(col(RegistrationDraft.telegram_user_id) == draft.telegram_user_id)
+                    .where(col(RegistrationDraft.reminded_at).is_(None))
+                    .values(reminded_at=now)
+                )
+                if marked.rowcount == 1:
+                    reminded.append(draft)
+            await session.commit()
+        return reminded
 
     async def offer_again(self, telegram_user_id: int) -> None:
         """The current question's buttons anew, in the draft's language (after a change of

@@ -63,6 +63,8 @@ class Account(SQLModel, table=True):
     verified_at: NaiveDatetime | None = None
     # Set when the family was told that this account, never verified, will be deleted (once).
     deletion_warned_at: NaiveDatetime | None = None
+    # Set when the family was reminded, once, to open the verification link.
+    reminded_at: NaiveDatetime | None = None
 
 
 class VerificationToken(SQLModel, table=True):
@@ -100,6 +102,8 @@ class RegistrationDraft(SQLModel, table=True):
     # Set when the draft was left unfinished too long: its answers are gone, and the row stays
     # only until the family is told, the next time it writes.
     expired_at: NaiveDatetime | None = None
+    # Set when the family was reminded, once, to finish it.
+    reminded_at: NaiveDatetime | None = None
 
 
 class OutboxEmail(SQLModel, table=True):

@@ -552,3 +552,19 @@ async def test_past_three_taken_addresses_a_day_none_is_named(
     assert await accounts.may_name_taken(prober, "d@example.org")
     await accounts.forget_old_probes()
     assert len(await all_rows(db, "takenaddressseen")) == 1
+
+
+async def test_an_unverified_account_is_reminded_once_after_the_hours_set(
+    db: Database, clock: Clock, tmp_path: Path
+) -> None:
+    accounts = accounts_on(db, clock, tmp_path)
+    await accounts.create(new_account("recordada@example.org"))
+    verified = await accounts.create(new_account("validada@example.org"))
+    await accounts.verify(token_of(verified))
+    clock.advance(hours=23.9)
+    assert await accounts.remind_unverified(timedelta(hours=24)) == []
+    clock.advance(hours=0.2)
+    reminded = await accounts.remind_unverified(timedelta(hours=24))
+    assert [n.email for n in reminded] == ["recordada@example.org"]
+    clock.advance(hours=48)
+    assert await accounts.remind_unverified(timedelta(hours=24)) == []  # once

@@ -3,6 +3,8 @@ offered can be changed, whatever a forged button asks for."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.accounts import AccountService
@@ -115,3 +117,19 @@ async def test_a_confirmation_is_checked_against_the_answer_it_repeats(
     assert isinstance(await registrations.answer(draft, "Clave-Otra-2024"), Invalid)
     assert isinstance(await registrations.answer(draft, "Clave-Secreta-2024"), Valid)
     assert draft.step == "human_check"
+
+
+async def test_an_unfinished_draft_is_reminded_once_after_the_hours_set(db: Database) -> None:
+    now = [datetime.now(UTC).replace(tzinfo=None)]
+    registrations = Registrations(
+        db, AccountService(db, link_base="http://127.0.0.1:8080"), clock=lambda: now[0]
+    )
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    await registrations.answer(draft, "Rosa")
+    now[0] += timedelta(hours=1.4)
+    assert await registrations.remind_unfinished(timedelta(hours=1.5)) == []
+    now[0] += timedelta(hours=0.2)
+    (reminded,) = await registrations.remind_unfinished(timedelta(hours=1.5))
+    assert (reminded.telegram_user_id, reminded.step) == (FAMILY, "apellido_paterno")
+    now[0] += timedelta(hours=10)
+    assert await registrations.remind_unfinished(timedelta(hours=1.5)) == []
