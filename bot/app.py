@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.accounts import AccountService, VerifyOutcome
+from bot.accounts.sessions import Sessions
 from bot.i18n import N_
 from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
@@ -28,6 +29,7 @@ from conversations import (
     faq,
     guards,
     language,
+    login,
     menu,
     notices,
     privacy,
@@ -42,6 +44,8 @@ COMMANDS = (
     ("start", N_("Inicio")),
     ("crear_cuenta", N_("Crear la cuenta del portal, paso a paso")),
     ("reenviar", N_("Recibir otra vez el enlace de validación")),
+    ("ingresar", N_("Iniciar sesión en una cuenta ya creada")),
+    ("salir", N_("Cerrar la sesión")),
     ("preguntas", N_("Preguntas frecuentes")),
     ("voluntario", N_("Hablar con un voluntario del programa")),
     ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
@@ -110,6 +114,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         Tickets(database),
         Languages(database),
         Privacy(database),
+        Sessions(database, accounts.passwords),
     )
 
 
@@ -143,7 +148,9 @@ def register_handlers(application: Application, services: Services) -> None:
     application.add_handlers(answering_first(menu.anytime_handlers()), group=-1)  # the inbox
     application.add_handlers(answering_first(language.handlers()), group=-1)  # likewise
     application.add_handlers(answering_first(privacy.handlers()), group=-1)  # own data, too
+    application.add_handlers(answering_first(login.handlers()), group=-1)  # session buttons
     application.add_handler(conversation)  # the form: every message while it runs
+    application.add_handler(login.build())  # /ingresar: the e-mail, then the password
     application.add_handlers(resend.handlers())  # /reenviar
     application.add_handlers(notices.handlers())  # the link opened, an e-mail refused
     application.add_handlers(menu.handlers())  # /start, /ayuda, /cancelar with nothing to cancel

@@ -13,6 +13,14 @@ START_REGISTRATION = "menu:crear_cuenta"
 SHOW_QUESTIONS = "menu:preguntas"
 ASK_VOLUNTEER = "menu:voluntario"
 SHOW_LANGUAGES = "menu:idioma"
+LOG_IN = "menu:ingresar"
+
+# Logging in: login:remember:<1|0> (the portal's "Recuérdame"), login:out, login:clave (what
+# Clave Única is), and the password reset's own button.
+REMEMBER = "login:remember"
+LOG_OUT = "login:out"
+CLAVE_UNICA = "login:clave"
+ASK_RESET = "reset:ask"
 
 # A language chosen: lang:<code>.
 CHOOSE_LANGUAGE = "lang"
@@ -50,6 +58,7 @@ def menu_rows(_: Translate) -> list[list[tuple[str, str]]]:
     """The main menu: create the account, frequent questions, a volunteer, the language."""
     return [
         [(_("Crear cuenta"), START_REGISTRATION)],
+        [(_("Iniciar sesión"), LOG_IN)],
         [(_("Preguntas frecuentes"), SHOW_QUESTIONS)],
         [volunteer_button(_)],
         [(_("🌐 Idioma"), SHOW_LANGUAGES)],

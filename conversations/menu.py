@@ -34,9 +34,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is None:
         return
     _ = texts(update, context)
-    account = await services(context).accounts.latest_account(user.id)
+    found = services(context)
+    # The account logged in to (maybe another child's, or from another phone), else the
+    # family's own newest.
+    account = await found.sessions.account_of(user.id) or await found.accounts.latest_account(
+        user.id
+    )
     if account is not None and account.verified_at is not None:
-        inbox = await services(context).tickets.inbox_count(user.id)
+        inbox = await found.tickets.inbox_count(account.telegram_user_id)
         await reply(update, context, home_text(account, _, Home(inbox=inbox)), menu_keyboard(_))
         return
     welcome = "\n\n".join(

@@ -3,6 +3,7 @@
 from bot.storage.database import Database
 from bot.storage.models import (
     Account,
+    AccountSession,
     BlockedSender,
     ClosedBy,
     DeletedAccount,
@@ -10,6 +11,7 @@ from bot.storage.models import (
     EmailStatus,
     FamilyLanguage,
     InboxMessage,
+    LoginFailure,
     OutboxEmail,
     PrivacyConsent,
     ProcessedUpdate,
@@ -26,6 +28,7 @@ from bot.storage.models import (
 
 __all__ = [
     "Account",
+    "AccountSession",
     "BlockedSender",
     "ClosedBy",
     "Database",
@@ -34,6 +37,7 @@ __all__ = [
     "EmailStatus",
     "FamilyLanguage",
     "InboxMessage",
+    "LoginFailure",
     "OutboxEmail",
     "PrivacyConsent",
     "ProcessedUpdate",

@@ -239,3 +239,23 @@ class DeletedAccount(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     created_at: NaiveDatetime
     verified_at: NaiveDatetime | None = None
+
+
+class AccountSession(SQLModel, table=True):
+    """A Telegram user logged in to an account (/ingresar), until it ends or expires."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime
+    ended_at: NaiveDatetime | None = None
+
+
+class LoginFailure(SQLModel, table=True):
+    """A failed /ingresar: counted per account (when the address has one) and per chat."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int | None = Field(default=None, index=True)
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    failed_at: NaiveDatetime = Field(default_factory=utcnow, index=True)

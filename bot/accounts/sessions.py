@@ -1,0 +1,199 @@
+"""Logging in to an account from any Telegram account (a parent on a new phone), one account
+at a time per Telegram user; and the lock that five failures in a row put on a login.
+
+A wrong address and a wrong password are one and the same outcome, and take the same time
+(an unknown address still costs a hash check), so a login never tells whether an address has
+an account.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.accounts.passwords import PasswordHashing
+from bot.storage import Account, AccountSession, Database, LoginFailure, utcnow
+
+FAILURES_BEFORE_LOCK = 5
+LOCKED_FOR = timedelta(minutes=15)
+# "Recuérdame": the portal's choice, as the session's length.
+REMEMBERED = timedelta(days=30)
+FOR_A_DAY = timedelta(days=1)
+
+
+class LoginStatus(enum.StrEnum):
+    IN = "in"
+    WRONG = "wrong"  # the address or the password: never said which
+    LOCKED = "locked"
+    UNVERIFIED = "unverified"
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    status: LoginStatus
+    account: Account | None = None
+    locked_until: datetime | None = None
+
+
+class Sessions:
+    def __init__(
+        self,
+        database: Database,
+        passwords: PasswordHashing,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._db = database
+        self._passwords = passwords
+        self._clock = clock
+        # What an unknown address is checked against, so that it costs what a known one does.
+        self._decoy: str | None = None
+
+    async def log_in(
+        self, telegram_user_id: int, telegram_chat_id: int, email: str, password: str
+    ) -> LoginOutcome:
+        now = self._clock()
+        async with self._db.session() as session:
+            account = (
+                await session.exec(select(Account).where(Account.email == email.strip().lower()))
+            ).first()
+        account_id = account.id if account is not None else None
+        locked_until = await self._locked_until(account_id, telegram_chat_id, now)
+        if locked_until is not None:
+            return LoginOutcome(LoginStatus.LOCKED, locked_until=locked_until)
+        if account is None or account_id is None:
+            if self._decoy is None:
+                self._decoy = await self._passwords.hash("decoy password, never anyone's")
+            await self._passwords.matches(self._decoy, password)
+            return await self._failed(None, telegram_chat_id, now)
+        if not await self._passwords.matches(account.password_hash, password):
+            return await self._failed(account_id, telegram_chat_id, now)
+        async with self._db.session() as session:
+            # A success starts the count again, for the account and for the chat.
+            await session.exec(
+                delete(LoginFailure).where(
+                    or_(
+                        col(LoginFailure.account_id) == account_id,
+                        col(LoginFailure.telegram_chat_id) == telegram_chat_id,
+                    )
+                )
+            )
+            if account.verified_at is None:
+                await session.commit()
+                return LoginOutcome(LoginStatus.UNVERIFIED, account=account)
+            await self._end(session, col(AccountSession.telegram_user_id) == telegram_user_id, now)
+            session.add(
+                AccountSession(
+                    account_id=account_id,
+                    telegram_user_id=telegram_user_id,
+                    created_at=now,
+                    expires_at=now + FOR_A_DAY,
+                )
+            )
+            await session.commit()
+        return LoginOutcome(LoginStatus.IN, account=account)
+
+    async def remember(self, telegram_user_id: int, for_long: bool) -> bool:
+        """The portal's "Recuérdame": the current session lasts 30 days, or ends after a day.
+        False when there is no session to remember."""
+        now = self._clock()
+        length = REMEMBERED if for_long else FOR_A_DAY
+        async with self._db.session() as session:
+            current = await self._current(session, telegram_user_id, now)
+            if current is None:
+                return False
+            current.expires_at = current.created_at + length
+            session.add(current)
+            await session.commit()
+        return True
+
+    async def account_of(self, telegram_user_id: int) -> Account | None:
+        """The account this Telegram user is logged in to now, if any."""
+        async with self._db.session() as session:
+            current = await self._current(session, telegram_user_id, self._clock())
+            return await session.get(Account, current.account_id) if current else None
+
+    async def log_out(self, telegram_user_id: int) -> bool:
+        async with self._db.session() as session:
+            ended = await self._end(
+                session, col(AccountSession.telegram_user_id) == telegram_user_id, self._clock()
+            )
+            await session.commit()
+        return ended > 0
+
+    async def end_all(self, account_id: int) -> int:
+        """Every session of the account ends (its password was changed, say)."""
+        async with self._db.session() as session:
+            ended = await self._end(
+                session, col(AccountSession.account_id) == account_id, self._clock()
+            )
+            await session.commit()
+        return ended
+
+    async def _failed(
+        self, account_id: int | None, telegram_chat_id: int, now: datetime
+    ) -> LoginOutcome:
+        async with self._db.session() as session:
+            session.add(
+                LoginFailure(
+                    account_id=account_id, telegram_chat_id=telegram_chat_id, failed_at=now
+                )
+            )
+            await session.commit()
+        locked_until = await self._locked_until(account_id, telegram_chat_id, now)
+        if locked_until is not None:
+            return LoginOutcome(LoginStatus.LOCKED, locked_until=locked_until)
+        return LoginOutcome(LoginStatus.WRONG)
+
+    async def _locked_until(
+        self, account_id: int | None, telegram_chat_id: int, now: datetime
+    ) -> datetime | None:
+        """Five failures in a row within the lock's length lock the account, and the chat,
+        until 15 minutes after the last one."""
+        since = now - LOCKED_FOR
+        conditions = [col(LoginFailure.telegram_chat_id) == telegram_chat_id]
+        if account_id is not None:
+            conditions.append(col(LoginFailure.account_id) == account_id)
+        latest: datetime | None = None
+        async with self._db.session() as session:
+            for condition in conditions:
+                found = (
+                    await session.exec(
+                        select(func.count(), func.max(LoginFailure.failed_at))
+                        .where(condition)
+                        .where(col(LoginFailure.failed_at) > since)
+                    )
+                ).one()
+                count, last = found
+                if count >= FAILURES_BEFORE_LOCK and last is not None:
+                    latest = max(latest or last, last)
+        return latest + LOCKED_FOR if latest is not None else None
+
+    @staticmethod
+    async def _current(
+        session: AsyncSession, telegram_user_id: int, now: datetime
+    ) -> AccountSession | None:
+        found = await session.exec(
+            select(AccountSession)
+            .where(col(AccountSession.telegram_user_id) == telegram_user_id)
+            .where(col(AccountSession.ended_at).is_(None))
+            .where(col(AccountSession.expires_at) > now)
+            .order_by(col(AccountSession.id).desc())
+        )
+        return found.first()
+
+    @staticmethod
+    async def _end(session: AsyncSession, which: ColumnElement[bool], now: datetime) -> int:
+        ended = await session.exec(
+            update(AccountSession)
+            .where(which)
+            .where(col(AccountSession.ended_at).is_(None))
+            .values(ended_at=now)
+        )
+        return int(ended.rowcount)
