@@ -30,6 +30,7 @@ from bot.services import Services
 from bot.storage import Account, utcnow
 from conversations.callbacks import ASK_RESET, CLAVE_UNICA, LOG_IN, LOG_OUT, REMEMBER
 from conversations.common import (
+    AWAITING_SECRET,
     button_fields,
     delete_quietly,
     home_text,
@@ -76,6 +77,7 @@ async def receive_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
         return ASKING_EMAIL
     # In memory only, for the next message: an address is not a secret, but it is not kept.
     context.user_data[_EMAIL] = message.text.strip()[:320]
+    context.user_data[AWAITING_SECRET] = True
     await reply(
         update, context, _("Ahora escriba la contraseña. Borraré su mensaje apenas lo lea.")
     )
@@ -98,6 +100,7 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
     )
     email = str(context.user_data.pop(_EMAIL, ""))
+    context.user_data.pop(AWAITING_SECRET, None)
     found = services(context)
     outcome = await found.sessions.log_in(user.id, chat.id, email, password)
     if outcome.status is LoginStatus.IN and outcome.account is not None:
@@ -200,6 +203,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_button(update)
     if context.user_data is not None:
         context.user_data.pop(_EMAIL, None)
+        context.user_data.pop(AWAITING_SECRET, None)
     _ = texts(update, context)
     await reply(update, context, _("Listo, no inicié sesión."), menu_keyboard(_))
     return ConversationHandler.END

@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.storage import ClosedBy, RelayDirection
 from conversations.callbacks import ASK_VOLUNTEER, CLOSE_TICKET, HELPED
 from conversations.common import (
+    AWAITING_SECRET,
     button_fields,
     delete_quietly,
     family_of,
@@ -149,7 +150,8 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
             ),
         )
         raise ApplicationHandlerStop
-    if await _holds_password(found, user.id, message):
+    awaiting_secret = context.user_data is not None and context.user_data.get(AWAITING_SECRET)
+    if awaiting_secret or await _holds_password(found, user.id, message):
         if await delete_quietly(message):
             text = _(
                 "Borré su mensaje y no lo pasé a los voluntarios: tenía su contraseña. No la "

@@ -7,7 +7,7 @@ import httpx
 
 from bot.devtools.local_telegram import LocalBotApi, LocalUser
 from bot.runtime.running import RunningBot
-from tests.support.chat import PASSWORD, answer, create_account
+from tests.support.chat import GROUP, PASSWORD, answer, create_account, in_group, open_ticket
 
 EMAIL = "wilner.login@gmail.com"
 
@@ -72,3 +72,19 @@ async def test_clave_unica_is_explained_in_two_lines(
     await phone.press("Iniciar con Clave Única")
     said = await phone.wait_for()
     assert "RUN chileno" in said["text"] and len(said["text"].splitlines()) == 2
+
+
+async def test_a_password_typed_for_the_login_never_reaches_an_open_ticket(
+    bot_runner, make_settings, telegram: LocalBotApi
+) -> None:
+    await bot_runner.start(make_settings(volunteers_chat_id=GROUP))
+    group, _volunteer = in_group(telegram, forum=True)
+    await verified_family(telegram, 8006)
+    phone = telegram.user(user_id=8007)
+    await answer(phone, "/ingresar", "correo electrónico")
+    await answer(phone, EMAIL, "contraseña")
+    await open_ticket(phone, group)
+    typed = await phone.send(PASSWORD)
+    told = await phone.wait_for(lambda m: "no lo pasé" in (m.get("text") or ""))
+    assert typed["message_id"] in phone.deleted_message_ids and "contraseña" in told["text"]
+    assert not any(PASSWORD in (m.get("text") or "") for m in group.bot_messages)
