@@ -25,6 +25,7 @@ from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
 from bot.tickets import Tickets
+from bot.tramites import Tramites
 from conversations import (
     faq,
     guards,
@@ -35,6 +36,7 @@ from conversations import (
     privacy,
     registration,
     resend,
+    tramites,
     trust,
     volunteers,
 )
@@ -115,6 +117,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         Languages(database),
         Privacy(database),
         Sessions(database, accounts.passwords),
+        Tramites(database),
     )
 
 
@@ -148,6 +151,7 @@ def register_handlers(application: Application, services: Services) -> None:
     application.add_handlers(answering_first(menu.anytime_handlers()), group=-1)  # the inbox
     application.add_handlers(answering_first(language.handlers()), group=-1)  # likewise
     application.add_handlers(answering_first(privacy.handlers()), group=-1)  # own data, too
+    application.add_handlers(answering_first(tramites.handlers()), group=-1)  # the home's
     application.add_handlers(answering_first(login.handlers()), group=-1)  # session buttons
     application.add_handler(conversation)  # the form: every message while it runs
     application.add_handler(login.build())  # /ingresar: the e-mail, then the password

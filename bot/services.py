@@ -16,6 +16,7 @@ from bot.safety.updates import UpdateLedger
 from bot.settings import Settings
 from bot.storage import Database
 from bot.tickets import Tickets
+from bot.tramites import Tramites
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Services:
     languages: Languages
     privacy: Privacy
     sessions: Sessions
+    tramites: Tramites
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 

@@ -32,6 +32,15 @@ HUMAN_OK = "human:ok"
 CREATE = "create"
 CANCEL = "cancel"
 
+# The portal's home: the list of trámites, one trámite's guide (tramite:<key>), starting its
+# checklist (tramite:start:<key>), the Historial de Trámites, and a document gathered or not
+# (tick:<checklist id>:<document index>).
+SHOW_TRAMITES = "menu:tramites"
+SHOW_HISTORY = "menu:historial"
+TRAMITE = "tramite"
+START_TRAMITE = "tramite:start"
+TICK = "tick"
+
 # A new verification link, from a reminder's button.
 RESEND_LINK = "resend"
 
@@ -62,6 +71,14 @@ def menu_rows(_: Translate) -> list[list[tuple[str, str]]]:
         [(_("Preguntas frecuentes"), SHOW_QUESTIONS)],
         [volunteer_button(_)],
         [(_("🌐 Idioma"), SHOW_LANGUAGES)],
+    ]
+
+
+def home_rows(_: Translate) -> list[list[tuple[str, str]]]:
+    """Under the portal's home: its trámites, then the main menu."""
+    return [
+        [(_("Iniciar trámite"), SHOW_TRAMITES), (_("Historial de Trámites"), SHOW_HISTORY)],
+        *menu_rows(_),
     ]
 
 

@@ -27,7 +27,7 @@ from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.splitting import split_text
 from bot.storage import Account
-from conversations.callbacks import menu_rows
+from conversations.callbacks import home_rows, menu_rows
 
 logger = logging.getLogger(__name__)
 
@@ -76,11 +76,31 @@ def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
         _("Iniciar trámite"),
         _("Bandeja de Entrada ({n})", n=home.inbox) + " · " + _("Sin asignar"),
         _("Historial de Trámites ({n})", n=home.history),
+        *(
+            "   " + _("{tramite}: faltan {n} documentos", tramite=_(name), n=len(documents))
+            for name, documents in home.missing
+            if documents
+        ),
         "",
         _("Listado de trámites disponibles:"),
         *(f"• {_(tramite)}" for tramite in TRAMITES),
     ]
     return "\n".join(lines)
+
+
+async def home_of(found: Services, account: Account) -> Home:
+    """The counts of the account's home: its inbox, its trámites and what they still lack."""
+    owner = account.telegram_user_id
+    checklists = await found.tramites.of(owner)
+    return Home(
+        inbox=await found.tickets.inbox_count(owner),
+        history=len(checklists),
+        missing=tuple((c.tramite.name, c.missing) for c in checklists),
+    )
+
+
+def home_keyboard(_: Translate) -> InlineKeyboardMarkup | None:
+    return keyboard(home_rows(_))
 
 
 def locale_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -95,7 +115,9 @@ def portal_name(spanish: str, _: Translate) -> str:
     """A name the family will meet on the portal, which is in Spanish: beside its translation,
     as "Apellido Paterno — Siyati papa"; alone in Spanish."""
     translated = _(spanish)
-    return spanish if translated == spanish else f"{spanish} — {translated}"
+    if spanish in translated:  # the translation already shows it, as "Lista (Listado)"
+        return translated
+    return f"{spanish} — {translated}"
 
 
 def texts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translate:

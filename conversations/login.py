@@ -25,7 +25,6 @@ from telegram.warnings import PTBUserWarning
 
 from bot.accounts.sessions import LoginStatus
 from bot.i18n import Translate
-from bot.portal import Home
 from bot.services import Services
 from bot.storage import Account, utcnow
 from conversations.callbacks import ASK_RESET, CLAVE_UNICA, LOG_IN, LOG_OUT, REMEMBER
@@ -33,6 +32,7 @@ from conversations.common import (
     AWAITING_SECRET,
     button_fields,
     delete_quietly,
+    home_of,
     home_text,
     keyboard,
     menu_keyboard,
@@ -139,8 +139,7 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def _home(account: Account, found: Services, _: Translate) -> str:
-    inbox = await found.tickets.inbox_count(account.telegram_user_id)
-    return home_text(account, _, Home(inbox=inbox))
+    return home_text(account, _, await home_of(found, account))
 
 
 def home_rows(_: Translate) -> list[list[tuple[str, str]]]:

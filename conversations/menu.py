@@ -14,10 +14,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.portal import Home
 from conversations.callbacks import INBOX_PAGE, language_row, menu_rows
 from conversations.common import (
     button_fields,
+    home_keyboard,
+    home_of,
     home_text,
     keyboard,
     menu_keyboard,
@@ -41,8 +42,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user.id
     )
     if account is not None and account.verified_at is not None:
-        inbox = await found.tickets.inbox_count(account.telegram_user_id)
-        await reply(update, context, home_text(account, _, Home(inbox=inbox)), menu_keyboard(_))
+        home = await home_of(found, account)
+        await reply(update, context, home_text(account, _, home), home_keyboard(_))
         return
     welcome = "\n\n".join(
         (

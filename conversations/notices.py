@@ -15,11 +15,10 @@ from telegram.ext import ContextTypes, TypeHandler
 from bot.accounts import UnverifiedNotice, VerifyOutcome
 from bot.i18n import N_, translator
 from bot.mail.outbox import FailedEmail
-from bot.portal import Home
 from bot.registration import progress
 from bot.registration.validation import format_date
 from conversations.callbacks import RESEND_LINK, START_REGISTRATION
-from conversations.common import home_text, keyboard, menu_keyboard, services
+from conversations.common import home_keyboard, home_of, home_text, keyboard, services
 
 logger = logging.getLogger(__name__)
 
@@ -52,11 +51,11 @@ async def account_verified(update: AccountVerified, context: ContextTypes.DEFAUL
     if account is None:
         return
     _ = translator(outcome.locale)
-    home = Home(inbox=await found.tickets.inbox_count(account.telegram_user_id))
+    home = await home_of(found, account)
     text = "\n\n".join(
         (_("¡Su correo fue validado! La cuenta quedó verificada."), home_text(account, _, home))
     )
-    await context.bot.send_message(outcome.telegram_chat_id, text, reply_markup=menu_keyboard(_))
+    await context.bot.send_message(outcome.telegram_chat_id, text, reply_markup=home_keyboard(_))
 
 
 async def email_refused(update: EmailRefused, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -30,6 +30,7 @@ from bot.storage import (
     TakenAddressSeen,
     Ticket,
     TicketStatus,
+    TramiteChecklist,
     VerificationToken,
     utcnow,
 )
@@ -156,6 +157,9 @@ class Privacy:
             )
             await session.exec(
                 delete(InboxMessage).where(col(InboxMessage.telegram_user_id) == mine)
+            )
+            await session.exec(
+                delete(TramiteChecklist).where(col(TramiteChecklist.telegram_user_id) == mine)
             )
             tickets = await session.exec(
                 update(Ticket)

@@ -22,6 +22,7 @@ from bot.storage.models import (
     TakenAddressSeen,
     Ticket,
     TicketStatus,
+    TramiteChecklist,
     VerificationToken,
     utcnow,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "TakenAddressSeen",
     "Ticket",
     "TicketStatus",
+    "TramiteChecklist",
     "VerificationToken",
     "utcnow",
 ]

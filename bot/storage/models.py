@@ -259,3 +259,14 @@ class LoginFailure(SQLModel, table=True):
     account_id: int | None = Field(default=None, index=True)
     telegram_chat_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
     failed_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+
+
+class TramiteChecklist(SQLModel, table=True):
+    """A trámite a family started (Historial de Trámites): the documents it has gathered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    tramite: str = Field(max_length=40)
+    # Indexes of the trámite's documents already gathered.
+    gathered: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: NaiveDatetime = Field(default_factory=utcnow)
