@@ -24,6 +24,7 @@ from bot.storage import (
     FamilyLanguage,
     InboxMessage,
     OutboxEmail,
+    PasswordResetToken,
     PrivacyConsent,
     RegistrationDraft,
     RegistrationStart,
@@ -139,6 +140,9 @@ class Privacy:
             await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id).in_(ids)))
             await session.exec(
                 delete(VerificationToken).where(col(VerificationToken.account_id).in_(ids))
+            )
+            await session.exec(
+                delete(PasswordResetToken).where(col(PasswordResetToken.account_id).in_(ids))
             )
             await session.exec(delete(Account).where(col(Account.id).in_(ids)))
             mine = telegram_user_id
