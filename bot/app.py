@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.accounts import AccountService, VerifyOutcome
+from bot.accounts import AccountService, PasswordResets, ResetOutcome, VerifyOutcome
 from bot.i18n import N_
 from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
@@ -53,6 +53,9 @@ COMMANDS = (
     ("ayuda", N_("Qué puede hacer este asistente")),
 )
 
+# What the reset form's check is derived with, from the outbox's secret.
+RESET_FORM_KEY = b"ninez-migrante-bot password reset form v1"
+
 # A family is told of its unverified account's deletion within minutes of the time, not an hour.
 UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
 # A reminder goes out within a minute of falling due.
@@ -76,10 +79,11 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
     async def email_refused(failure: FailedEmail) -> None:
         await news.put(notices.EmailRefused(failure))
 
+    seal = TokenSeal.from_settings(settings.secret_key, settings.data_dir)
     outbox = Outbox(
         database,
         mailer,
-        TokenSeal.from_settings(settings.secret_key, settings.data_dir),
+        seal,
         link_base=link_base,
         mail_from=settings.mail_from,
         retry=RetryPolicy(
@@ -100,6 +104,14 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
     registrations = Registrations(
         database, accounts, check_deliverability=settings.email_check_deliverability
     )
+    resets = PasswordResets(
+        database,
+        accounts,
+        # From the one secret every process shares: a form one process served, another checks.
+        form_key=seal.subkey(RESET_FORM_KEY),
+        outbox=outbox,
+        limit_per_hour=settings.password_reset_limit_per_hour,
+    )
     return Services(
         settings,
         database,
@@ -110,6 +122,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         Tickets(database),
         Languages(database),
         Privacy(database),
+        resets,
     )
 
 
@@ -167,6 +180,10 @@ def _verified(outcome: VerifyOutcome) -> object:
     return notices.AccountVerified(outcome)
 
 
+def _password_changed(outcome: ResetOutcome) -> object:
+    return notices.AccountPasswordChanged(outcome)
+
+
 def _conversations(services: Services) -> dict[str, ConversationLoader]:
     return {registration.NAME: lambda: registration.saved_conversations(services)}
 
@@ -176,6 +193,7 @@ def wiring(settings: Settings) -> Wiring:
         services=lambda link_base, news: build_services(settings, link_base, news),
         handlers=register_handlers,
         verified=_verified,
+        password_changed=_password_changed,
         conversations=_conversations,
         family_commands=COMMANDS,
         volunteer_commands=volunteers.COMMANDS,

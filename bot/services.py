@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.accounts import AccountService
+from bot.accounts import AccountService, PasswordResets
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
 from bot.privacy import Privacy
@@ -28,6 +28,7 @@ class Services:
     tickets: Tickets
     languages: Languages
     privacy: Privacy
+    resets: PasswordResets
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 

@@ -218,6 +218,16 @@ class AccountService:
             )
             return list(found.all())
 
+    async def change_password(
+        self, session: AsyncSession, account_id: int, password_hash: str
+    ) -> None:
+        """Replaces the account's password hash in the caller's transaction: the old password
+        stops working when the caller commits. Whatever else a new password must end (the
+        account's login sessions) belongs here, so that it ends in the same commit."""
+        await session.exec(
+            update(Account).where(col(Account.id) == account_id).values(password_hash=password_hash)
+        )
+
     async def create(self, new: NewAccount) -> CreatedAccount:
         """Creates the account, its first link and that link's e-mail, in one transaction.
 

@@ -124,8 +124,9 @@ class RegistrationDraft(SQLModel, table=True):
 class OutboxEmail(SQLModel, table=True):
     """An e-mail to send, written in the same transaction as what it is about.
 
-    An e-mail with a link (verification, password reset) keeps its link's token only sealed (encrypted with the bot's secret
-    key), never in plaintext, and not at all once the e-mail is sent or given up on.
+    An e-mail with a link (verification, password reset) keeps its link's token only sealed
+    (encrypted with the bot's secret key), never in plaintext, and not at all once the e-mail
+    is sent or given up on.
     """
 
     id: int | None = Field(default=None, primary_key=True)
