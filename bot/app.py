@@ -31,6 +31,7 @@ from conversations import (
     menu,
     notices,
     privacy,
+    recovery,
     registration,
     resend,
     trust,
@@ -42,6 +43,7 @@ COMMANDS = (
     ("start", N_("Inicio")),
     ("crear_cuenta", N_("Crear la cuenta del portal, paso a paso")),
     ("reenviar", N_("Recibir otra vez el enlace de validación")),
+    ("recuperar", N_("Elegir una contraseña nueva, si olvidó la suya")),
     ("preguntas", N_("Preguntas frecuentes")),
     ("voluntario", N_("Hablar con un voluntario del programa")),
     ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
@@ -136,18 +138,22 @@ def register_handlers(application: Application, services: Services) -> None:
         bot, chat_id, COMMANDS, locale
     )
 
-    # Order matters. Group -3 first: only a family's private chat and the volunteers' group
-    # get past it; edits stop there too. Group -2: the guards may stop an update (a flood, a
-    # redelivered update). Group -1: the volunteers' group, and what may interrupt a family's
-    # registration without ending it: a ticket (while one is open every message goes to it), a
-    # frequent question, the inbox; each stops the update it handled. Then, in group 0, the
-    # registration, so that while a family is in it every message reaches it (its fallbacks
-    # answer what does not fit); then the commands and notices outside it; and last the hint
-    # for a message nothing awaited, and the answer to a button nothing took.
+    # Order matters. Group -4 first: only a family's private chat and the volunteers' group
+    # get past it; edits stop there too. Group -3: the guards may stop an update (a flood, a
+    # redelivered update). Group -2: the password recovery, alone in its group, so that while
+    # it awaits an address it takes the answer from everything else, and any other command or
+    # button still reaches its own handler. Group -1: the volunteers' group, and what may
+    # interrupt a family's registration without ending it: a ticket (while one is open every
+    # message goes to it), a frequent question, the inbox; each stops the update it handled.
+    # Then, in group 0, the registration, so that while a family is in it every message
+    # reaches it (its fallbacks answer what does not fit); then the commands and notices
+    # outside it; and last the hint for a message nothing awaited, and the answer to a button
+    # nothing took.
     group = services.settings.volunteers_chat_id
     trusted = trust.handler(volunteers.COMMAND_NAMES, volunteers.GROUP_BUTTONS)
-    application.add_handler(trusted, group=-3)  # who may be heard at all
-    application.add_handler(guards.handler(), group=-2)  # flood, redelivery, expired drafts
+    application.add_handler(trusted, group=-4)  # who may be heard at all
+    application.add_handler(guards.handler(), group=-3)  # flood, redelivery, expired drafts
+    application.add_handlers(recovery.handlers(), group=-2)  # /recuperar, even mid-registration
     team = answering_first(volunteers.volunteer_handlers(group))
     application.add_handlers(team, group=-1)  # the volunteers' group, and nothing else there
     application.add_handlers(volunteers.family_handlers(), group=-1)  # an open ticket first
