@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.accounts import AccountService, VerifyOutcome
+from bot.accounts import AccountService, PasswordResets, ResetOutcome, VerifyOutcome
 from bot.accounts.sessions import Sessions
 from bot.i18n import N_
 from bot.languages import Languages
@@ -34,6 +34,7 @@ from conversations import (
     menu,
     notices,
     privacy,
+    recovery,
     registration,
     resend,
     tramites,
@@ -48,6 +49,7 @@ COMMANDS = (
     ("reenviar", N_("Recibir otra vez el enlace de validación")),
     ("ingresar", N_("Iniciar sesión en una cuenta ya creada")),
     ("salir", N_("Cerrar la sesión")),
+    ("recuperar", N_("Elegir una contraseña nueva, si olvidó la suya")),
     ("preguntas", N_("Preguntas frecuentes")),
     ("voluntario", N_("Hablar con un voluntario del programa")),
     ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
@@ -58,6 +60,9 @@ COMMANDS = (
     ("privacidad", N_("Qué datos guardamos y por qué")),
     ("ayuda", N_("Qué puede hacer este asistente")),
 )
+
+# What the reset form's check is derived with, from the outbox's secret.
+RESET_FORM_KEY = b"ninez-migrante-bot password reset form v1"
 
 # A family is told of its unverified account's deletion within minutes of the time, not an hour.
 UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
@@ -82,10 +87,11 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
     async def email_refused(failure: FailedEmail) -> None:
         await news.put(notices.EmailRefused(failure))
 
+    seal = TokenSeal.from_settings(settings.secret_key, settings.data_dir)
     outbox = Outbox(
         database,
         mailer,
-        TokenSeal.from_settings(settings.secret_key, settings.data_dir),
+        seal,
         link_base=link_base,
         mail_from=settings.mail_from,
         retry=RetryPolicy(
@@ -106,6 +112,14 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
     registrations = Registrations(
         database, accounts, check_deliverability=settings.email_check_deliverability
     )
+    resets = PasswordResets(
+        database,
+        accounts,
+        # From the one secret every process shares: a form one process served, another checks.
+        form_key=seal.subkey(RESET_FORM_KEY),
+        outbox=outbox,
+        limit_per_hour=settings.password_reset_limit_per_hour,
+    )
     return Services(
         settings,
         database,
@@ -118,6 +132,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         Privacy(database),
         Sessions(database, accounts.passwords),
         Tramites(database),
+        resets,
     )
 
 
@@ -131,18 +146,22 @@ def register_handlers(application: Application, services: Services) -> None:
         bot, chat_id, COMMANDS, locale
     )
 
-    # Order matters. Group -3 first: only a family's private chat and the volunteers' group
-    # get past it; edits stop there too. Group -2: the guards may stop an update (a flood, a
-    # redelivered update). Group -1: the volunteers' group, and what may interrupt a family's
-    # registration without ending it: a ticket (while one is open every message goes to it), a
-    # frequent question, the inbox; each stops the update it handled. Then, in group 0, the
-    # registration, so that while a family is in it every message reaches it (its fallbacks
-    # answer what does not fit); then the commands and notices outside it; and last the hint
-    # for a message nothing awaited, and the answer to a button nothing took.
+    # Order matters. Group -4 first: only a family's private chat and the volunteers' group
+    # get past it; edits stop there too. Group -3: the guards may stop an update (a flood, a
+    # redelivered update). Group -2: the password recovery, alone in its group, so that while
+    # it awaits an address it takes the answer from everything else, and any other command or
+    # button still reaches its own handler. Group -1: the volunteers' group, and what may
+    # interrupt a family's registration without ending it: a ticket (while one is open every
+    # message goes to it), a frequent question, the inbox; each stops the update it handled.
+    # Then, in group 0, the registration, so that while a family is in it every message
+    # reaches it (its fallbacks answer what does not fit); then the commands and notices
+    # outside it; and last the hint for a message nothing awaited, and the answer to a button
+    # nothing took.
     group = services.settings.volunteers_chat_id
     trusted = trust.handler(volunteers.COMMAND_NAMES, volunteers.GROUP_BUTTONS)
-    application.add_handler(trusted, group=-3)  # who may be heard at all
-    application.add_handler(guards.handler(), group=-2)  # flood, redelivery, expired drafts
+    application.add_handler(trusted, group=-4)  # who may be heard at all
+    application.add_handler(guards.handler(), group=-3)  # flood, redelivery, expired drafts
+    application.add_handlers(recovery.handlers(), group=-2)  # /recuperar, even mid-registration
     team = answering_first(volunteers.volunteer_handlers(group))
     application.add_handlers(team, group=-1)  # the volunteers' group, and nothing else there
     application.add_handlers(volunteers.family_handlers(), group=-1)  # an open ticket first
@@ -178,6 +197,10 @@ def _verified(outcome: VerifyOutcome) -> object:
     return notices.AccountVerified(outcome)
 
 
+def _password_changed(outcome: ResetOutcome) -> object:
+    return notices.AccountPasswordChanged(outcome)
+
+
 def _conversations(services: Services) -> dict[str, ConversationLoader]:
     return {registration.NAME: lambda: registration.saved_conversations(services)}
 
@@ -187,6 +210,7 @@ def wiring(settings: Settings) -> Wiring:
         services=lambda link_base, news: build_services(settings, link_base, news),
         handlers=register_handlers,
         verified=_verified,
+        password_changed=_password_changed,
         conversations=_conversations,
         family_commands=COMMANDS,
         volunteer_commands=volunteers.COMMANDS,

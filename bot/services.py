@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.accounts import AccountService
+from bot.accounts import AccountService, PasswordResets
 from bot.accounts.sessions import Sessions
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
@@ -32,6 +32,7 @@ class Services:
     privacy: Privacy
     sessions: Sessions
     tramites: Tramites
+    resets: PasswordResets
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     outbox_retry_cap_seconds: float = Field(default=300.0, gt=0)
     draft_ttl_days: float = Field(default=30.0, gt=0)
     resend_limit_per_hour: int = Field(default=3, ge=1)
+    # How many password reset links one account may be sent in an hour (/recuperar).
+    password_reset_limit_per_hour: int = Field(default=3, ge=1)
     # An account never verified is deleted after this long, freeing its address; its family is
     # told a day before (bot.accounts.DELETION_NOTICE), and again once it is gone.
     unverified_account_days: float = Field(default=7.0, gt=0)

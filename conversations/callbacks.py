@@ -44,6 +44,11 @@ TICK = "tick"
 # A new verification link, from a reminder's button.
 RESEND_LINK = "resend"
 
+# "¿Olvidaste tu contraseña?": asks for the account's e-mail, to send a reset link there.
+# Shown by the login; answered by conversations/recovery.py, which owns every reset:… button.
+RESET = "reset"
+ASK_RESET = f"{RESET}:ask"
+
 # A frequent question: faq<key>.
 QUESTION = "faq:"
 

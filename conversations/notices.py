@@ -1,6 +1,7 @@
 """News for a family that does not come from its own message: the link was opened on the web,
-or the mail server refused the e-mail (both through python-telegram-bot's update queue), and an
-account never verified is about to be deleted, or was (a job)."""
+a new password was chosen there, or the mail server refused the e-mail (all through
+python-telegram-bot's update queue), and an account never verified is about to be deleted, or
+was (a job)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.accounts import UnverifiedNotice, VerifyOutcome
+from bot.accounts import ResetOutcome, UnverifiedNotice, VerifyOutcome
 from bot.i18n import N_, translator
-from bot.mail.outbox import FailedEmail
+from bot.mail.outbox import KIND_VERIFICATION, FailedEmail
 from bot.registration import progress
 from bot.registration.validation import format_date
 from conversations.callbacks import RESEND_LINK, START_REGISTRATION
@@ -32,6 +33,17 @@ class AccountVerified:
     @property
     def chat_id(self) -> int | None:
         # Processed in turn with the family's own messages (bot.runtime.processing).
+        return self.outcome.telegram_chat_id
+
+
+@dataclass(frozen=True)
+class AccountPasswordChanged:
+    """Put on the update queue by the reset page once a new password replaced the old one."""
+
+    outcome: ResetOutcome
+
+    @property
+    def chat_id(self) -> int | None:
         return self.outcome.telegram_chat_id
 
 
@@ -58,8 +70,28 @@ async def account_verified(update: AccountVerified, context: ContextTypes.DEFAUL
     await context.bot.send_message(outcome.telegram_chat_id, text, reply_markup=home_keyboard(_))
 
 
+async def password_changed(
+    update: AccountPasswordChanged, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Told to the account's own chat, whoever asked for the link: if it was not the family,
+    this is how it hears of it."""
+    outcome = update.outcome
+    if outcome.telegram_chat_id is None:
+        return
+    _ = translator(outcome.locale)
+    text = _(
+        "Su contraseña fue cambiada. Desde ahora, entre con la contraseña nueva. Si usted no la "
+        "cambió, escriba /recuperar para elegir otra y hable con un voluntario con /voluntario."
+    )
+    await context.bot.send_message(outcome.telegram_chat_id, text)
+
+
 async def email_refused(update: EmailRefused, context: ContextTypes.DEFAULT_TYPE) -> None:
     failure = update.failure
+    if failure.kind != KIND_VERIFICATION:
+        # A reset link's e-mail: whoever asked was told nothing about the address, and the
+        # account's family may not have asked at all; the outbox's log has it.
+        return
     account = await services(context).accounts.get(failure.account_id)
     if account is None:
         return
@@ -162,5 +194,6 @@ async def _send(
 def handlers() -> list[TypeHandler]:
     return [
         TypeHandler(AccountVerified, account_verified),
+        TypeHandler(AccountPasswordChanged, password_changed),
         TypeHandler(EmailRefused, email_refused),
     ]

@@ -3,3 +3,7 @@
 
 def verification_link(link_base: str, token: str) -> str:
     return f"{link_base.rstrip('/')}/validate/{token}"
+
+
+def password_reset_link(link_base: str, token: str) -> str:
+    return f"{link_base.rstrip('/')}/reset/{token}"

@@ -19,8 +19,10 @@ from bot.accounts.tokens import TOKEN_BYTES, hash_address, hash_token
 from bot.mail.outbox import Outbox
 from bot.storage import (
     Account,
+    AccountSession,
     Database,
     OutboxEmail,
+    PasswordResetToken,
     TakenAddressSeen,
     VerificationToken,
     utcnow,
@@ -216,6 +218,22 @@ class AccountService:
                 .limit(MAX_HASHES_CHECKED)
             )
             return list(found.all())
+
+    async def change_password(
+        self, session: AsyncSession, account_id: int, password_hash: str
+    ) -> None:
+        """Replaces the account's password hash in the caller's transaction: the old password
+        stops working when the caller commits. Whatever else a new password must end (the
+        account's login sessions) belongs here, so that it ends in the same commit."""
+        await session.exec(
+            update(Account).where(col(Account.id) == account_id).values(password_hash=password_hash)
+        )
+        await session.exec(
+            update(AccountSession)
+            .where(col(AccountSession.account_id) == account_id)
+            .where(col(AccountSession.ended_at).is_(None))
+            .values(ended_at=self._clock())
+        )
 
     async def create(self, new: NewAccount) -> CreatedAccount:
         """Creates the account, its first link and that link's e-mail, in one transaction.
@@ -461,6 +479,11 @@ class AccountService:
             await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id) == account_id))
             await session.exec(
                 delete(VerificationToken).where(col(VerificationToken.account_id) == account_id)
+            )
+            # None are issued for an unverified account (bot.accounts.resets); kept in step all
+            # the same, so that the account's row can go.
+            await session.exec(
+                delete(PasswordResetToken).where(col(PasswordResetToken.account_id) == account_id)
             )
             gone = await session.exec(
                 delete(Account)

@@ -27,6 +27,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -36,7 +37,8 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.accounts.links import verification_link
+from bot.accounts.links import password_reset_link, verification_link
+from bot.mail.password_reset import build_password_reset_email
 from bot.mail.sender import Mailer, MailError
 from bot.mail.verification import build_verification_email
 from bot.storage import Account, Database, EmailKind, EmailStatus, OutboxEmail, utcnow
@@ -45,6 +47,7 @@ from bot.storage.files import create_private, private_folder
 log = logging.getLogger("bot.mail.outbox")
 
 KIND_VERIFICATION = EmailKind.VERIFICATION
+KIND_PASSWORD_RESET = EmailKind.PASSWORD_RESET
 PENDING, SENT, FAILED = EmailStatus.PENDING, EmailStatus.SENT, EmailStatus.FAILED
 
 # A claimed row looks "not due" to every other process until the lease runs out. The lease is
@@ -74,6 +77,7 @@ class TokenSeal:
     def __init__(self, key: str | bytes) -> None:
         # A Fernet key: 32 bytes, URL-safe base64. Fernet raises ValueError for anything else.
         self._fernet = Fernet(key)
+        self._key = key if isinstance(key, bytes) else key.encode("ascii")
 
     @classmethod
     def from_settings(cls, secret_key: str | None, data_dir: Path) -> TokenSeal:
@@ -82,6 +86,11 @@ class TokenSeal:
         if secret_key:
             return cls(derive_key(secret_key))
         return cls(load_or_create_key(Path(data_dir) / KEY_FILE))
+
+    def subkey(self, purpose: bytes) -> bytes:
+        """A key of its own for another use of the same secret (the reset form's check): the
+        same secret always gives the same subkey, and no subkey tells the seal's key."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self._key)
 
     def seal(self, token: str) -> str:
         return self._fernet.encrypt(token.encode("utf-8")).decode("ascii")
@@ -148,6 +157,17 @@ def _read_key(path: Path) -> bytes:
     return key
 
 
+# Each kind of e-mail with a link: how its link is made from the token, and how it is built.
+_LINKS: dict[str, Callable[[str, str], str]] = {
+    KIND_VERIFICATION: verification_link,
+    KIND_PASSWORD_RESET: password_reset_link,
+}
+_BUILDERS: dict[str, Callable[..., EmailMessage]] = {
+    KIND_VERIFICATION: build_verification_email,
+    KIND_PASSWORD_RESET: build_password_reset_email,
+}
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     base_seconds: float = 5.0
@@ -171,6 +191,7 @@ class FailedEmail:
     locale: str
     error: str
     recipient_refused: bool
+    kind: str = KIND_VERIFICATION  # EmailKind
 
 
 FailureHook = Callable[[FailedEmail], Awaitable[None]]
@@ -228,10 +249,22 @@ class Outbox:
     ) -> OutboxEmail:
         """Queues the verification e-mail in the caller's session and transaction: it exists
         if and only if the caller commits. The caller commits, then calls wake()."""
+        return self._add(session, KIND_VERIFICATION, account=account, token=token)
+
+    def add_password_reset(
+        self, session: AsyncSession, *, account: Account, token: str
+    ) -> OutboxEmail:
+        """Queues the e-mail with the link to choose a new password, as add_verification does:
+        the account's own address is the only place that link ever goes."""
+        return self._add(session, KIND_PASSWORD_RESET, account=account, token=token)
+
+    def _add(
+        self, session: AsyncSession, kind: EmailKind, *, account: Account, token: str
+    ) -> OutboxEmail:
         if account.id is None:
             raise ValueError("flush the account first: the e-mail refers to its id")
         row = OutboxEmail(
-            kind=KIND_VERIFICATION,
+            kind=kind,
             account_id=account.id,
             recipient=account.email,
             locale=account.locale,
@@ -320,7 +353,8 @@ class Outbox:
         )
 
     async def _send(self, row: _Claimed) -> None:
-        if row.kind != KIND_VERIFICATION:
+        make_link, build = _LINKS.get(row.kind), _BUILDERS.get(row.kind)
+        if make_link is None or build is None:
             await self._give_up(row, f"unknown kind of e-mail: {row.kind!r}", refused=False)
             return
         token = self._seal.open(row.sealed_token) if row.sealed_token else None
@@ -332,9 +366,9 @@ class Outbox:
                 refused=False,
             )
             return
-        link = verification_link(self._link_base, token)
+        link = make_link(self._link_base, token)
         try:
-            message = build_verification_email(
+            message = build(
                 to=row.recipient, link=link, mail_from=self._mail_from, locale=row.locale
             )
             async with asyncio.timeout(SEND_DEADLINE), self._holding(row):
@@ -456,6 +490,7 @@ class Outbox:
             locale=row.locale,
             error=error,
             recipient_refused=refused,
+            kind=row.kind,
         )
         try:
             async with asyncio.timeout(NOTIFY_TIMEOUT):

@@ -19,11 +19,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage import (
     Account,
+    AccountSession,
     Database,
     DeletedAccount,
     FamilyLanguage,
     InboxMessage,
+    LoginFailure,
     OutboxEmail,
+    PasswordResetToken,
     PrivacyConsent,
     RegistrationDraft,
     RegistrationStart,
@@ -141,6 +144,13 @@ class Privacy:
             await session.exec(
                 delete(VerificationToken).where(col(VerificationToken.account_id).in_(ids))
             )
+            await session.exec(
+                delete(PasswordResetToken).where(col(PasswordResetToken.account_id).in_(ids))
+            )
+            await session.exec(
+                delete(AccountSession).where(col(AccountSession.account_id).in_(ids))
+            )
+            await session.exec(delete(LoginFailure).where(col(LoginFailure.account_id).in_(ids)))
             await session.exec(delete(Account).where(col(Account.id).in_(ids)))
             mine = telegram_user_id
             await session.exec(

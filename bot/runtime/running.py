@@ -22,7 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot.accounts import VerifyOutcome, VerifyStatus
+from bot.accounts import ResetOutcome, ResetStatus, VerifyOutcome, VerifyStatus
 from bot.runtime.application import SERVICES_KEY, new_application
 from bot.runtime.commands import Menu, publish_commands
 from bot.runtime.errors import ERROR_HOOK, ErrorHook, on_error
@@ -30,7 +30,7 @@ from bot.runtime.persistence import ConversationLoader
 from bot.runtime.processing import PerChatUpdateProcessor
 from bot.services import Services
 from bot.settings import Settings
-from bot.web.pages import WebServer, build_web_app
+from bot.web.pages import ResetForm, WebServer, build_web_app
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +55,13 @@ class TelegramUnreachable(Exception):
 class Wiring:
     """What the composition root gives the runtime: how to build the services (with the link
     base and the queue their news goes to), how to register the handlers, the news a verified
-    link makes, the registration's persistent conversations, and the command menus."""
+    link and a new password make, the registration's persistent conversations, and the command
+    menus."""
 
     services: Callable[[str, UpdateQueue], Services]
     handlers: Callable[[Application, Services], None]
     verified: Callable[[VerifyOutcome], object]
+    password_changed: Callable[[ResetOutcome], object]
     conversations: Callable[[Services], dict[str, ConversationLoader]]
     family_commands: Menu
     volunteer_commands: Menu
@@ -99,8 +101,17 @@ class RunningBot:
         if settings.webhook_url:
             path = urlsplit(settings.webhook_url).path or "/"
             routes.append(Route(path, self._receive_update, methods=["POST"]))
+        reset = ResetForm(
+            look=self._look_reset,
+            change=self._change_password,
+            check=self._form_check,
+            check_holds=self._form_check_holds,
+            origin=lambda: self.link_base,
+        )
         self.web = WebServer(
-            build_web_app(verify=self._verify, health=self.health, extra_routes=routes),
+            build_web_app(
+                verify=self._verify, reset=reset, health=self.health, extra_routes=routes
+            ),
             settings.web_host,
             settings.web_port,
         )
@@ -216,6 +227,30 @@ class RunningBot:
             # The page answers at once; the chat message follows through the update queue.
             await self.update_queue.put(self.wiring.verified(outcome))
         return outcome
+
+    def _running_services(self) -> Services:
+        if self.services is None or self.application is None:
+            raise RuntimeError("the bot is starting or stopping")
+        return self.services
+
+    async def _look_reset(self, token_text: str) -> ResetOutcome:
+        return await self._running_services().resets.look(token_text)
+
+    async def _change_password(self, token_text: str, password: str) -> ResetOutcome:
+        services = self._running_services()
+        # Argon2id in a worker thread (0.1 s, 64 MiB): the event loop goes on meanwhile.
+        password_hash = await services.accounts.passwords.hash(password)
+        outcome = await services.resets.complete(token_text, password_hash)
+        if outcome.status is ResetStatus.CHANGED:
+            # The page answers at once; the chat message follows through the update queue.
+            await self.update_queue.put(self.wiring.password_changed(outcome))
+        return outcome
+
+    def _form_check(self, token_text: str) -> str:
+        return self._running_services().resets.form_check(token_text)
+
+    def _form_check_holds(self, token_text: str, given: str) -> bool:
+        return self._running_services().resets.form_check_holds(token_text, given)
 
     async def health(self) -> dict[str, Any]:
         if self.services is None:

@@ -36,6 +36,7 @@ class EmailStatus(StrEnum):
 
 class EmailKind(StrEnum):
     VERIFICATION = "verification"
+    PASSWORD_RESET = "password_reset"
 
 
 def utcnow() -> datetime:
@@ -80,6 +81,20 @@ class VerificationToken(SQLModel, table=True):
     revoked_at: NaiveDatetime | None = None
 
 
+class PasswordResetToken(SQLModel, table=True):
+    """A password reset link's token ("¿Olvidaste tu contraseña?"), kept only as its SHA-256
+    hash; it works once, for a short while, and only while it is the account's newest."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: NaiveDatetime = Field(default_factory=utcnow)
+    expires_at: NaiveDatetime
+    used_at: NaiveDatetime | None = None
+    # Set when a newer request replaces this link; kept to count requests per hour.
+    revoked_at: NaiveDatetime | None = None
+
+
 class RegistrationDraft(SQLModel, table=True):
     """A registration in progress: one per Telegram user, answers kept as they are acknowledged.
 
@@ -109,12 +124,13 @@ class RegistrationDraft(SQLModel, table=True):
 class OutboxEmail(SQLModel, table=True):
     """An e-mail to send, written in the same transaction as what it is about.
 
-    A verification e-mail keeps its link's token only sealed (encrypted with the bot's secret
-    key), never in plaintext, and not at all once the e-mail is sent or given up on.
+    An e-mail with a link (verification, password reset) keeps its link's token only sealed
+    (encrypted with the bot's secret key), never in plaintext, and not at all once the e-mail
+    is sent or given up on.
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=40)  # "verification"
+    kind: str = Field(max_length=40)  # EmailKind
     account_id: int = Field(foreign_key="account.id", index=True)
     recipient: str = Field(max_length=320)
     locale: str = Field(default="es", max_length=16)

@@ -12,7 +12,9 @@ import logging
 import re
 import socket
 from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
 from functools import cache
+from urllib.parse import parse_qs, urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -21,9 +23,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from bot.accounts import VerifyOutcome, VerifyStatus
-from bot.i18n import LANGUAGE_NAMES, normalise_locale
+from bot.accounts import ResetOutcome, ResetStatus, VerifyOutcome, VerifyStatus
+from bot.i18n import LANGUAGE_NAMES, N_, normalise_locale, translator
 from bot.portal import TRAMITES
+from bot.registration.results import Invalid
+from bot.registration.validation import validate_password
 from bot.rendering import environment
 
 log = logging.getLogger("bot.web.pages")
@@ -44,6 +48,73 @@ _HEADERS = {
 }
 
 
+# The reset form posts to itself, so it needs 'self' where the other pages allow no form. Its
+# Referer (and Origin) may go to this site alone: the browser then sends the form's Origin,
+# which is checked, and the token in the URL still reaches no other site.
+_FORM_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+}
+# The reset form is two passwords and its check: a few KiB is plenty.
+_MAX_FORM_BYTES = 8192
+_FORM_TYPE = "application/x-www-form-urlencoded"
+PASSWORDS_DIFFER = N_(
+    "Las dos contraseñas no coinciden. Escriba la misma contraseña nueva en los dos campos."
+)
+
+
+@dataclass(frozen=True)
+class ResetForm:
+    """What the reset page needs of the bot: where a link stands, the change of password (the
+    link's token and the new password), the form's check, and the public address of the site
+    (its origin is the only one a form may be posted from)."""
+
+    look: Callable[[str], Awaitable[ResetOutcome]]
+    change: Callable[[str, str], Awaitable[ResetOutcome]]
+    check: Callable[[str], str]
+    check_holds: Callable[[str, str], bool]
+    origin: Callable[[], str]
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _posted_from_here(request: Request, site: str) -> bool:
+    """False when the browser says the form came from another site. A browser sends Origin
+    with every POST ("null" from a page that hides it, which is refused too); a client that
+    sends none still needs the form's check."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin.lower() != _origin_of(site):
+        return False
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
+async def _read_form(request: Request) -> dict[str, str] | None:
+    """The posted fields (the first value of each), or None for anything but a small form."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM_TYPE:
+        return None
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM_BYTES:
+            return None
+    try:
+        fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return {name: values[0] for name, values in fields.items() if values}
+
+
+def _page_locale(request: Request, locale: str) -> str:
+    asked = request.query_params.get("lang", "")
+    return asked if asked in LANGUAGE_NAMES else locale
+
+
 @cache
 def _templates(locale: str) -> Jinja2Templates:
     return Jinja2Templates(env=environment("bot.web", locale))
@@ -60,9 +131,7 @@ def _page(
 ) -> Response:
     """The page of template `name`, in `locale` (or the one `?lang=` asks for), with the
     headers every page carries, and links to the same page in each language."""
-    asked = request.query_params.get("lang", "")
-    if asked in LANGUAGE_NAMES:
-        locale = asked
+    locale = _page_locale(request, locale)
     return _templates(locale).TemplateResponse(
         request,
         name,
@@ -79,10 +148,12 @@ def _no_store_empty(status_code: int = 200) -> Response:
 def build_web_app(
     *,
     verify: Callable[[str], Awaitable[VerifyOutcome]],
+    reset: ResetForm | None = None,
     health: Callable[[], Awaitable[dict]] | None = None,
     extra_routes: list[BaseRoute] | None = None,
 ) -> Starlette:
-    """The link pages (`/validate/{token}`), a home page, `/healthz`, and any extra routes."""
+    """The link pages (`/validate/{token}`, and `/reset/{token}` with `reset`), a home page,
+    `/healthz`, and any extra routes."""
 
     async def validate(request: Request) -> Response:
         token = request.path_params["token"]
@@ -97,9 +168,7 @@ def build_web_app(
             outcome = await verify(token)
         except Exception:
             log.exception("verifying a link failed (token %s…)", token[:6])
-            return _page(
-                request, "unavailable.html", status_code=503, headers={"Retry-After": "60"}
-            )
+            return unavailable(request)
         locale = normalise_locale(outcome.locale)
         if outcome.status in (VerifyStatus.VERIFIED, VerifyStatus.ALREADY_VERIFIED):
             return _page(
@@ -113,6 +182,78 @@ def build_web_app(
         if outcome.status is VerifyStatus.EXPIRED:
             return _page(request, "expired_link.html", locale=locale, status_code=410)
         return _page(request, "unknown_link.html", locale=locale, status_code=404)
+
+    def unavailable(request: Request) -> Response:
+        return _page(request, "unavailable.html", status_code=503, headers={"Retry-After": "60"})
+
+    def reset_problem(request: Request, outcome: ResetOutcome) -> Response:
+        locale = normalise_locale(outcome.locale)
+        if outcome.status is ResetStatus.USED:
+            return _page(request, "reset_used.html", locale=locale, status_code=410)
+        if outcome.status is ResetStatus.EXPIRED:
+            return _page(request, "reset_expired.html", locale=locale, status_code=410)
+        return _page(request, "reset_unknown.html", locale=locale, status_code=404)
+
+    async def reset_password(request: Request) -> Response:
+        """The form for a new password (GET), and its answer (POST, to the same address)."""
+        if reset is None:  # pragma: no cover — the route exists only with `reset`
+            return _page(request, "not_found.html", status_code=404)
+        token = request.path_params["token"]
+        if not _TOKEN_RE.fullmatch(token):
+            if request.method == "HEAD":
+                return _no_store_empty(404)
+            return _page(request, "reset_unknown.html", status_code=404)
+        if request.method == "HEAD":
+            return _no_store_empty()
+        form: dict[str, str] = {}
+        if request.method == "POST":
+            # Before anything else, and changing nothing: a post another site made for the
+            # family (it cannot know the check, nor send this site's Origin) stops here.
+            posted = await _read_form(request)
+            if (
+                posted is None
+                or not _posted_from_here(request, reset.origin())
+                or not reset.check_holds(token, posted.get("check", ""))
+            ):
+                return _page(request, "reset_forbidden.html", status_code=403)
+            form = posted
+        try:
+            outcome = await reset.look(token)
+        except Exception:
+            log.exception("looking up a reset link failed (token %s…)", token[:6])
+            return unavailable(request)
+        if outcome.status is not ResetStatus.READY:
+            return reset_problem(request, outcome)
+        locale = normalise_locale(outcome.locale)
+
+        def form_page(errors: list[str], status_code: int = 200) -> Response:
+            return _page(
+                request,
+                "reset_form.html",
+                locale=locale,
+                status_code=status_code,
+                headers=_FORM_HEADERS,
+                check=reset.check(token),
+                errors=errors,
+            )
+
+        if request.method == "GET":
+            return form_page([])
+        _ = translator(_page_locale(request, locale))
+        password, again = form.get("password", ""), form.get("again", "")
+        checked = validate_password(password)
+        if isinstance(checked, Invalid):
+            return form_page([_(checked.message, **checked.params)], status_code=422)
+        if again != password:
+            return form_page([_(PASSWORDS_DIFFER)], status_code=422)
+        try:
+            outcome = await reset.change(token, password)
+        except Exception:
+            log.exception("changing a password failed (token %s…)", token[:6])
+            return unavailable(request)
+        if outcome.status is not ResetStatus.CHANGED:
+            return reset_problem(request, outcome)  # another post of this link was first
+        return _page(request, "reset_done.html", locale=locale)
 
     async def home(request: Request) -> Response:
         return _page(request, "home.html")
@@ -142,6 +283,7 @@ def build_web_app(
         Route("/", home, methods=["GET"]),
         Route("/validate/{token}", validate, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
+        *([Route("/reset/{token}", reset_password, methods=["GET", "POST"])] if reset else []),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes, exception_handlers={404: not_found, 500: server_error})
