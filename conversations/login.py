@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -19,6 +20,7 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -43,6 +45,7 @@ from conversations.common import (
 )
 
 ASKING_EMAIL, ASKING_PASSWORD = "login_email", "login_password"
+LOGIN_PATIENCE = timedelta(minutes=10)
 _EMAIL = "login_email"
 
 
@@ -120,8 +123,8 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if outcome.status is LoginStatus.LOCKED and outcome.locked_until is not None:
         minutes = max(1, math.ceil((outcome.locked_until - utcnow()).total_seconds() / 60))
         text = _(
-            "Por seguridad, el ingreso a esa cuenta queda bloqueado por {minutes} minutos, tras "
-            "varios intentos fallidos. Si olvidó la contraseña, puede elegir una nueva.",
+            "Por seguridad, tras varios intentos fallidos, el ingreso queda bloqueado por "
+            "{minutes} minutos. Si olvidó la contraseña, puede elegir una nueva.",
             minutes=minutes,
         )
         await reply(update, context, before + "\n\n" + text, keyboard(_help_rows(_)))
@@ -198,11 +201,21 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     return None  # the same question stands
 
 
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    await settle_button(update)
+def _forget(context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.user_data is not None:
         context.user_data.pop(_EMAIL, None)
         context.user_data.pop(AWAITING_SECRET, None)
+
+
+async def timed_out(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Ten minutes without an answer: the address is forgotten, and a later message is not
+    taken for a password."""
+    _forget(context)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    await settle_button(update)
+    _forget(context)
     _ = texts(update, context)
     await reply(update, context, _("Listo, no inicié sesión."), menu_keyboard(_))
     return ConversationHandler.END
@@ -217,15 +230,19 @@ def build() -> ConversationHandler[Any]:
 
 def _conversation() -> ConversationHandler[Any]:
     text = filters.TEXT & ~filters.COMMAND
+    # A password may well start with "/": at the password, any text is taken, but /cancelar.
+    password = filters.TEXT & ~filters.Regex(r"^/cancelar(@\w+)?\s*$")
     return ConversationHandler(
         name="login",
+        conversation_timeout=LOGIN_PATIENCE.total_seconds(),
         entry_points=[
             CommandHandler("ingresar", start_login, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_login, pattern=f"^{LOG_IN}$"),
         ],
         states={
             ASKING_EMAIL: [MessageHandler(text, receive_email)],
-            ASKING_PASSWORD: [MessageHandler(text, receive_password)],
+            ASKING_PASSWORD: [MessageHandler(password, receive_password)],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("cancelar", cancel),

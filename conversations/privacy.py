@@ -59,7 +59,8 @@ async def show_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def _report(data: FamilyData, _: Translate, locale: str) -> str:
-    if not (data.accounts or data.draft or data.language or data.tickets or data.inbox):
+    kept = (data.accounts, data.draft, data.language, data.tickets, data.inbox, data.tramites)
+    if not any(kept) and not data.sessions:
         return _("No tenemos ningún dato suyo guardado.")
     lines = [_("Esto es todo lo que guardamos de usted:")]
     for account in data.accounts:
@@ -85,6 +86,8 @@ def _report(data: FamilyData, _: Translate, locale: str) -> str:
         _("Idioma: {language}", language=LANGUAGE_NAMES.get(data.language or "", "—")),
         _("Consultas a los voluntarios: {n}", n=data.tickets),
         _("Respuestas en su Bandeja de Entrada: {n}", n=data.inbox),
+        _("Trámites en su Historial: {n}", n=data.tramites),
+        _("Sesiones abiertas: {n}", n=data.sessions),
         _("Su contraseña no está guardada: solo una huella de ella que no se puede leer."),
     ]
     return "\n".join(lines)

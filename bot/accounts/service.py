@@ -21,6 +21,7 @@ from bot.storage import (
     Account,
     AccountSession,
     Database,
+    LoginFailure,
     OutboxEmail,
     PasswordResetToken,
     TakenAddressSeen,
@@ -234,6 +235,13 @@ class AccountService:
             .where(col(AccountSession.ended_at).is_(None))
             .values(ended_at=self._clock())
         )
+        # A family locked out by wrong guesses may log in with its new password at once.
+        found = await session.exec(select(Account.email).where(col(Account.id) == account_id))
+        email = found.first()
+        if email is not None:
+            await session.exec(
+                delete(LoginFailure).where(col(LoginFailure.address_hash) == hash_address(email))
+            )
 
     async def create(self, new: NewAccount) -> CreatedAccount:
         """Creates the account, its first link and that link's e-mail, in one transaction.

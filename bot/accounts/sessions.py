@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, or_, update
+from sqlalchemy import ColumnElement, delete, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts.passwords import PasswordHashing
+from bot.accounts.tokens import hash_address
 from bot.storage import Account, AccountSession, Database, LoginFailure, utcnow
 
 FAILURES_BEFORE_LOCK = 5
@@ -59,38 +60,43 @@ class Sessions:
         self, telegram_user_id: int, telegram_chat_id: int, email: str, password: str
     ) -> LoginOutcome:
         now = self._clock()
+        address = email.strip().lower()
+        hashed = hash_address(address)
+        # Counted before the password is checked, so that attempts side by side (chats run in
+        # parallel) cannot all get past the limit; taken back on success.
+        failure = LoginFailure(
+            address_hash=hashed, telegram_chat_id=telegram_chat_id, failed_at=now
+        )
         async with self._db.session() as session:
-            account = (
-                await session.exec(select(Account).where(Account.email == email.strip().lower()))
-            ).first()
-        account_id = account.id if account is not None else None
-        locked_until = await self._locked_until(account_id, telegram_chat_id, now)
+            account = (await session.exec(select(Account).where(Account.email == address))).first()
+            session.add(failure)
+            await session.commit()
+            await session.refresh(failure)
+        locked_until = await self._locked_until(hashed, telegram_chat_id, now)
         if locked_until is not None:
+            # Refused unread, so not a failure that would stretch the lock; and at the same
+            # cost as any other answer, so the lock tells nothing either.
+            async with self._db.session() as session:
+                await session.exec(delete(LoginFailure).where(col(LoginFailure.id) == failure.id))
+                await session.commit()
+            await self._passwords.matches(await self._decoy_hash(), password)
             return LoginOutcome(LoginStatus.LOCKED, locked_until=locked_until)
-        if account is None or account_id is None:
-            if self._decoy is None:
-                self._decoy = await self._passwords.hash("decoy password, never anyone's")
-            await self._passwords.matches(self._decoy, password)
-            return await self._failed(None, telegram_chat_id, now)
+        if account is None or account.id is None:
+            await self._passwords.matches(await self._decoy_hash(), password)
+            return await self._wrong(hashed, telegram_chat_id, now)
         if not await self._passwords.matches(account.password_hash, password):
-            return await self._failed(account_id, telegram_chat_id, now)
+            return await self._wrong(hashed, telegram_chat_id, now)
         async with self._db.session() as session:
-            # A success starts the count again, for the account and for the chat.
-            await session.exec(
-                delete(LoginFailure).where(
-                    or_(
-                        col(LoginFailure.account_id) == account_id,
-                        col(LoginFailure.telegram_chat_id) == telegram_chat_id,
-                    )
-                )
-            )
+            # A success starts the count again for this address, and only for it: failures on
+            # other addresses from this chat stay counted.
+            await session.exec(delete(LoginFailure).where(col(LoginFailure.address_hash) == hashed))
             if account.verified_at is None:
                 await session.commit()
                 return LoginOutcome(LoginStatus.UNVERIFIED, account=account)
             await self._end(session, col(AccountSession.telegram_user_id) == telegram_user_id, now)
             session.add(
                 AccountSession(
-                    account_id=account_id,
+                    account_id=account.id,
                     telegram_user_id=telegram_user_id,
                     created_at=now,
                     expires_at=now + FOR_A_DAY,
@@ -98,6 +104,18 @@ class Sessions:
             )
             await session.commit()
         return LoginOutcome(LoginStatus.IN, account=account)
+
+    async def _wrong(self, address_hash: str, telegram_chat_id: int, now: datetime) -> LoginOutcome:
+        """A wrong try; the fifth in a row says that the login is now locked."""
+        locked_until = await self._locked_until(address_hash, telegram_chat_id, now, including=True)
+        if locked_until is not None:
+            return LoginOutcome(LoginStatus.LOCKED, locked_until=locked_until)
+        return LoginOutcome(LoginStatus.WRONG)
+
+    async def _decoy_hash(self) -> str:
+        if self._decoy is None:
+            self._decoy = await self._passwords.hash("decoy password, never anyone's")
+        return self._decoy
 
     async def remember(self, telegram_user_id: int, for_long: bool) -> bool:
         """The portal's "Recuérdame": the current session lasts 30 days, or ends after a day.
@@ -127,6 +145,16 @@ class Sessions:
             await session.commit()
         return ended > 0
 
+    async def forget_failures(self, email: str) -> None:
+        """The address's failed logins are forgotten (a new password was chosen for it)."""
+        async with self._db.session() as session:
+            await session.exec(
+                delete(LoginFailure).where(
+                    col(LoginFailure.address_hash) == hash_address(email.strip().lower())
+                )
+            )
+            await session.commit()
+
     async def end_all(self, account_id: int) -> int:
         """Every session of the account ends (its password was changed, say)."""
         async with self._db.session() as session:
@@ -136,30 +164,17 @@ class Sessions:
             await session.commit()
         return ended
 
-    async def _failed(
-        self, account_id: int | None, telegram_chat_id: int, now: datetime
-    ) -> LoginOutcome:
-        async with self._db.session() as session:
-            session.add(
-                LoginFailure(
-                    account_id=account_id, telegram_chat_id=telegram_chat_id, failed_at=now
-                )
-            )
-            await session.commit()
-        locked_until = await self._locked_until(account_id, telegram_chat_id, now)
-        if locked_until is not None:
-            return LoginOutcome(LoginStatus.LOCKED, locked_until=locked_until)
-        return LoginOutcome(LoginStatus.WRONG)
-
     async def _locked_until(
-        self, account_id: int | None, telegram_chat_id: int, now: datetime
+        self, address_hash: str, telegram_chat_id: int, now: datetime, *, including: bool = False
     ) -> datetime | None:
-        """Five failures in a row within the lock's length lock the account, and the chat,
-        until 15 minutes after the last one."""
+        """Five failures in a row within the lock's length lock the address, and the chat,
+        until 15 minutes after the last one. The attempt being made is recorded already: it
+        counts among them only once it failed (`including`)."""
         since = now - LOCKED_FOR
-        conditions = [col(LoginFailure.telegram_chat_id) == telegram_chat_id]
-        if account_id is not None:
-            conditions.append(col(LoginFailure.account_id) == account_id)
+        conditions = [
+            col(LoginFailure.telegram_chat_id) == telegram_chat_id,
+            col(LoginFailure.address_hash) == address_hash,
+        ]
         latest: datetime | None = None
         async with self._db.session() as session:
             for condition in conditions:
@@ -171,7 +186,8 @@ class Sessions:
                     )
                 ).one()
                 count, last = found
-                if count >= FAILURES_BEFORE_LOCK and last is not None:
+                failures = count if including else count - 1
+                if failures >= FAILURES_BEFORE_LOCK and last is not None:
                     latest = max(latest or last, last)
         return latest + LOCKED_FOR if latest is not None else None
 

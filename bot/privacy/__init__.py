@@ -13,10 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.accounts.tokens import hash_address
 from bot.storage import (
     Account,
     AccountSession,
@@ -66,6 +67,8 @@ class FamilyData:
     tickets: int
     inbox: int
     accepted_at: datetime | None
+    tramites: int = 0
+    sessions: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,14 @@ class Privacy:
             consent = await session.get(PrivacyConsent, telegram_user_id)
             tickets = await _count(session, col(Ticket.telegram_user_id) == telegram_user_id)
             inbox = await _count(session, col(InboxMessage.telegram_user_id) == telegram_user_id)
+            tramites = await _count(
+                session, col(TramiteChecklist.telegram_user_id) == telegram_user_id
+            )
+            sessions = await _count(
+                session,
+                (col(AccountSession.telegram_user_id) == telegram_user_id)
+                & col(AccountSession.ended_at).is_(None),
+            )
         return FamilyData(
             accounts=[
                 AccountData(
@@ -124,6 +135,8 @@ class Privacy:
             tickets=tickets,
             inbox=inbox,
             accepted_at=consent.accepted_at if consent is not None else None,
+            tramites=tramites,
+            sessions=sessions,
         )
 
     async def erase(self, telegram_user_id: int) -> Erased:
@@ -147,10 +160,25 @@ class Privacy:
             await session.exec(
                 delete(PasswordResetToken).where(col(PasswordResetToken.account_id).in_(ids))
             )
+            # Sessions on these accounts (from any phone), and this user's own sessions on
+            # others'; failed logins from this chat, and on these accounts' addresses.
             await session.exec(
-                delete(AccountSession).where(col(AccountSession.account_id).in_(ids))
+                delete(AccountSession).where(
+                    or_(
+                        col(AccountSession.account_id).in_(ids),
+                        col(AccountSession.telegram_user_id) == telegram_user_id,
+                    )
+                )
             )
-            await session.exec(delete(LoginFailure).where(col(LoginFailure.account_id).in_(ids)))
+            addresses = [hash_address(account.email) for account in accounts]
+            await session.exec(
+                delete(LoginFailure).where(
+                    or_(
+                        col(LoginFailure.telegram_chat_id) == telegram_user_id,
+                        col(LoginFailure.address_hash).in_(addresses),
+                    )
+                )
+            )
             await session.exec(delete(Account).where(col(Account.id).in_(ids)))
             mine = telegram_user_id
             await session.exec(

@@ -269,10 +269,12 @@ class AccountSession(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
-    """A failed /ingresar: counted per account (when the address has one) and per chat."""
+    """A failed /ingresar: counted per address (whether it has an account or not, so that the
+    lock tells nothing) and per chat."""
 
     id: int | None = Field(default=None, primary_key=True)
-    account_id: int | None = Field(default=None, index=True)
+    # The address's hash (bot.accounts.tokens.hash_address): never the address itself.
+    address_hash: str = Field(max_length=64, index=True)
     telegram_chat_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
     failed_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
 

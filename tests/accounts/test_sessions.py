@@ -150,3 +150,31 @@ async def test_an_unverified_account_is_told_to_verify_first(
     assert outcome.status is LoginStatus.UNVERIFIED
     assert await sessions.account_of(OTHER_PHONE) is None
     assert timedelta(0) < LOCKED_FOR
+
+
+async def test_a_success_on_ones_own_account_does_not_wipe_guesses_at_anothers(
+    db: Database, sessions: Sessions, account: Account
+) -> None:
+    for _round in range(2):
+        for _ in range(3):
+            await sessions.log_in(OTHER_PHONE, OTHER_PHONE, "rose@example.org", "guess")
+        # The attacker's own (here: any) successful login, from the same chat.
+        await sessions.log_in(PHONE, 7777, "rose@example.org", PASSWORD)
+    # Three failures, then a success on the address itself: that success does reset them.
+    for _ in range(5):
+        await sessions.log_in(OTHER_PHONE, 5555, "rose@example.org", "guess")
+    assert (
+        await sessions.log_in(OTHER_PHONE, 6666, "rose@example.org", "guess")
+    ).status is LoginStatus.LOCKED
+
+
+async def test_the_lock_tells_nothing_about_whether_an_address_has_an_account(
+    sessions: Sessions, account: Account
+) -> None:
+    outcomes = []
+    for chat, address in ((100, "rose@example.org"), (300, "nadie@example.org")):
+        for _ in range(5):
+            await sessions.log_in(OTHER_PHONE, chat, address, "guess")
+        # From a fresh chat: locked alike, account or not.
+        outcomes.append((await sessions.log_in(OTHER_PHONE, chat + 1, address, "guess")).status)
+    assert outcomes == [LoginStatus.LOCKED, LoginStatus.LOCKED]

@@ -114,3 +114,28 @@ async def test_closed_tickets_forget_who_asked_after_their_retention(
     assert (await tickets.get(old.number)).first_name == ""  # type: ignore[union-attr]
     assert (await tickets.get(still_open.number)).first_name == "Abierta"  # type: ignore[union-attr]
     assert await privacy.forget_closed_tickets(timedelta(days=180)) == 0  # once
+
+
+async def test_erasing_also_ends_ones_sessions_on_other_families_accounts(
+    privacy: Privacy, db: Database
+) -> None:
+    from bot.storage import AccountSession
+
+    async with db.session() as session:
+        other = an_account("otra@example.org")
+        other.telegram_user_id = 77
+        session.add(other)
+        await session.commit()
+        await session.refresh(other)
+        session.add(
+            AccountSession(
+                account_id=other.id or 0,
+                telegram_user_id=FAMILY,
+                expires_at=START + timedelta(days=1),
+            )
+        )
+        await session.commit()
+    await privacy.erase(FAMILY)
+    async with db.session() as session:
+        assert (await session.exec(select(AccountSession))).all() == []
+        assert len((await session.exec(select(Account))).all()) == 1  # the other family's

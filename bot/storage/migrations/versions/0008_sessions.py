@@ -38,12 +38,12 @@ def upgrade() -> None:
         op.create_table(
             "loginfailure",
             sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("account_id", sa.Integer(), nullable=True),
+            sa.Column("address_hash", sa.String(length=64), nullable=False),
             sa.Column("telegram_chat_id", sa.BigInteger(), nullable=False),
             sa.Column("failed_at", sa.DateTime(), nullable=False),
             sa.PrimaryKeyConstraint("id"),
         )
-        op.create_index("ix_loginfailure_account_id", "loginfailure", ["account_id"])
+        op.create_index("ix_loginfailure_address_hash", "loginfailure", ["address_hash"])
         op.create_index("ix_loginfailure_telegram_chat_id", "loginfailure", ["telegram_chat_id"])
         op.create_index("ix_loginfailure_failed_at", "loginfailure", ["failed_at"])
 
