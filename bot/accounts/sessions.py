@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -26,6 +26,8 @@ LOCKED_FOR = timedelta(minutes=15)
 # "Recuérdame": the portal's choice, as the session's length.
 REMEMBERED = timedelta(days=30)
 FOR_A_DAY = timedelta(days=1)
+# How long an ended session's row stays (for a family asking what happened), then it goes.
+KEEP_ENDED = timedelta(days=7)
 
 
 class LoginStatus(enum.StrEnum):
@@ -154,6 +156,25 @@ class Sessions:
                 )
             )
             await session.commit()
+
+    async def forget_old(self, keep: timedelta = KEEP_ENDED) -> int:
+        """Failed logins past their lock, and sessions ended or expired more than `keep` ago:
+        nothing needs them any more. Returns how many rows went."""
+        now = self._clock()
+        async with self._db.session() as session:
+            failures = await session.exec(
+                delete(LoginFailure).where(col(LoginFailure.failed_at) < now - LOCKED_FOR)
+            )
+            sessions = await session.exec(
+                delete(AccountSession).where(
+                    or_(
+                        col(AccountSession.ended_at) < now - keep,
+                        col(AccountSession.expires_at) < now - keep,
+                    )
+                )
+            )
+            await session.commit()
+        return int(failures.rowcount) + int(sessions.rowcount)
 
     async def end_all(self, account_id: int) -> int:
         """Every session of the account ends (its password was changed, say)."""

@@ -178,3 +178,16 @@ async def test_the_lock_tells_nothing_about_whether_an_address_has_an_account(
         # From a fresh chat: locked alike, account or not.
         outcomes.append((await sessions.log_in(OTHER_PHONE, chat + 1, address, "guess")).status)
     assert outcomes == [LoginStatus.LOCKED, LoginStatus.LOCKED]
+
+
+async def test_failed_logins_and_long_ended_sessions_are_swept(
+    sessions: Sessions, account: Account, clock: Clock
+) -> None:
+    await sessions.log_in(OTHER_PHONE, OTHER_PHONE, "nadie@example.org", "guess")
+    await sessions.log_in(PHONE, PHONE, "rose@example.org", PASSWORD)
+    await sessions.log_out(PHONE)
+    assert await sessions.forget_old() == 0  # the failure still counts, the session is recent
+    clock.advance(minutes=16)
+    assert await sessions.forget_old() == 1  # the failure, past its lock
+    clock.advance(days=8)
+    assert await sessions.forget_old() == 1  # the session, ended a week ago
