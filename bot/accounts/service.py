@@ -483,16 +483,10 @@ class AccountService:
         return deleted
 
     async def _delete_unverified(self, account_id: int | None) -> bool:
+        if account_id is None:
+            return False
         async with self._db.session() as session:
-            await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id) == account_id))
-            await session.exec(
-                delete(VerificationToken).where(col(VerificationToken.account_id) == account_id)
-            )
-            # None are issued for an unverified account (bot.accounts.resets); kept in step all
-            # the same, so that the account's row can go.
-            await session.exec(
-                delete(PasswordResetToken).where(col(PasswordResetToken.account_id) == account_id)
-            )
+            await delete_what_refers_to(session, [account_id])
             gone = await session.exec(
                 delete(Account)
                 .where(col(Account.id) == account_id)
@@ -504,3 +498,18 @@ class AccountService:
                 return False
             await session.commit()
         return True
+
+
+async def delete_what_refers_to(session: AsyncSession, account_ids: list[int]) -> None:
+    """Deletes, in the caller's transaction, every row that refers to these accounts (their
+    e-mails, links, reset links and sessions), so that the accounts themselves can go next."""
+    await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id).in_(account_ids)))
+    await session.exec(
+        delete(VerificationToken).where(col(VerificationToken.account_id).in_(account_ids))
+    )
+    await session.exec(
+        delete(PasswordResetToken).where(col(PasswordResetToken.account_id).in_(account_ids))
+    )
+    await session.exec(
+        delete(AccountSession).where(col(AccountSession.account_id).in_(account_ids))
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.accounts.service import delete_what_refers_to
 from bot.accounts.tokens import hash_address
 from bot.storage import (
     Account,
@@ -26,8 +27,6 @@ from bot.storage import (
     FamilyLanguage,
     InboxMessage,
     LoginFailure,
-    OutboxEmail,
-    PasswordResetToken,
     PrivacyConsent,
     RegistrationDraft,
     RegistrationStart,
@@ -35,7 +34,6 @@ from bot.storage import (
     Ticket,
     TicketStatus,
     TramiteChecklist,
-    VerificationToken,
     utcnow,
 )
 
@@ -148,26 +146,17 @@ class Privacy:
                     select(Account).where(col(Account.telegram_user_id) == telegram_user_id)
                 )
             ).all()
-            ids = [account.id for account in accounts]
+            ids = [account.id for account in accounts if account.id is not None]
             session.add_all(
                 DeletedAccount(created_at=account.created_at, verified_at=account.verified_at)
                 for account in accounts
             )
-            await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id).in_(ids)))
-            await session.exec(
-                delete(VerificationToken).where(col(VerificationToken.account_id).in_(ids))
-            )
-            await session.exec(
-                delete(PasswordResetToken).where(col(PasswordResetToken.account_id).in_(ids))
-            )
-            # Sessions on these accounts (from any phone), and this user's own sessions on
-            # others'; failed logins from this chat, and on these accounts' addresses.
+            await delete_what_refers_to(session, ids)
+            # This user's own sessions on others' accounts; failed logins from this chat, and
+            # on these accounts' addresses.
             await session.exec(
                 delete(AccountSession).where(
-                    or_(
-                        col(AccountSession.account_id).in_(ids),
-                        col(AccountSession.telegram_user_id) == telegram_user_id,
-                    )
+                    col(AccountSession.telegram_user_id) == telegram_user_id
                 )
             )
             addresses = [hash_address(account.email) for account in accounts]
