@@ -56,7 +56,9 @@ QUESTION = "faq:"
 CLOSE_TICKET = "ticket:close"
 HELPED = "ticket:helped"
 
-# The family's own data: privacy:erase asks to confirm, privacy:erase:yes|no answers.
+# The family's own data: privacy:accept is the notice's «Acepto»; privacy:erase asks to
+# confirm, privacy:erase:yes|no answers.
+ACCEPT_PRIVACY = "privacy:accept"
 ERASE = "privacy:erase"
 
 # Pages of a list: inbox:<page> for a family, pending:<page> in the volunteers' group.
@@ -66,6 +68,10 @@ PENDING_PAGE = "pending"
 
 def volunteer_button(_: Translate) -> tuple[str, str]:
     return (_("Hablar con un voluntario"), ASK_VOLUNTEER)
+
+
+def accept_row(_: Translate) -> list[tuple[str, str]]:
+    return [(_("Acepto"), ACCEPT_PRIVACY)]
 
 
 def menu_rows(_: Translate) -> list[list[tuple[str, str]]]:

@@ -25,6 +25,7 @@ from bot.i18n import Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
 from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
+from bot.settings import Settings
 from bot.splitting import split_text
 from bot.storage import Account
 from conversations.callbacks import home_rows, menu_rows
@@ -61,6 +62,35 @@ async def resume_registration(
 
 def menu_keyboard(_: Translate) -> InlineKeyboardMarkup | None:
     return keyboard(menu_rows(_))
+
+
+def privacy_notice(_: Translate, settings: Settings) -> str:
+    """What is kept, why, who sees it, for how long, and how to delete it: shown before the
+    first registration and by /privacidad."""
+    return "\n\n".join(
+        (
+            _("Sus datos y este asistente"),
+            _(
+                "Guardamos lo que escribe para crear la cuenta (los datos del documento del niño, "
+                "niña o adolescente y el correo), la cuenta creada, sus consultas a los "
+                "voluntarios y sus respuestas, y el idioma que eligió."
+            ),
+            _(
+                "Sirve solo para crear y validar la cuenta del portal y para que los voluntarios "
+                "le ayuden. Los voluntarios ven sus preguntas y su nombre de Telegram, nunca su "
+                "contraseña: de ella guardamos solo una huella que no se puede leer."
+            ),
+            _(
+                "Un registro sin terminar se borra a los {draft_days} días; una cuenta sin "
+                "validar, a los {account_days}; las consultas cerradas pierden su nombre a los "
+                "{ticket_days} días.",
+                draft_days=round(settings.draft_ttl_days),
+                account_days=round(settings.unverified_account_days),
+                ticket_days=round(settings.ticket_retention_days),
+            ),
+            _("Para ver todo lo guardado: /mis_datos. Para borrarlo: /borrar_mis_datos."),
+        )
+    )
 
 
 def home_text(account: Account, _: Translate, home: Home | None = None) -> str:

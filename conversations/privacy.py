@@ -11,51 +11,44 @@ from bot.privacy import FamilyData
 from bot.registration import FIELDS
 from bot.registration.countries import country_name
 from bot.registration.validation import format_date
-from bot.settings import Settings
-from conversations.callbacks import ERASE
+from conversations.callbacks import ACCEPT_PRIVACY, ERASE, accept_row, menu_rows
 from conversations.common import (
     button_fields,
     keyboard,
     menu_keyboard,
     portal_name,
+    privacy_notice,
     reply,
+    resume_registration,
     services,
     settle_button,
     texts,
 )
 
 
-def privacy_notice(_: Translate, settings: Settings) -> str:
-    return "\n\n".join(
-        (
-            _("Sus datos y este asistente"),
-            _(
-                "Guardamos lo que escribe para crear la cuenta (los datos del documento del niño, "
-                "niña o adolescente y el correo), la cuenta creada, sus consultas a los "
-                "voluntarios y sus respuestas, y el idioma que eligió."
-            ),
-            _(
-                "Sirve solo para crear y validar la cuenta del portal y para que los voluntarios "
-                "le ayuden. Los voluntarios ven sus preguntas y su nombre de Telegram, nunca su "
-                "contraseña: de ella guardamos solo una huella que no se puede leer."
-            ),
-            _(
-                "Un registro sin terminar se borra a los {draft_days} días; una cuenta sin "
-                "validar, a los {account_days}; las consultas cerradas pierden su nombre a los "
-                "{ticket_days} días.",
-                draft_days=round(settings.draft_ttl_days),
-                account_days=round(settings.unverified_account_days),
-                ticket_days=round(settings.ticket_retention_days),
-            ),
-            _("Para ver todo lo guardado: /mis_datos. Para borrarlo: /borrar_mis_datos."),
-        )
-    )
-
-
 async def show_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacidad: the notice again, with «Acepto» for whoever has not accepted it yet."""
+    user = update.effective_user
     _ = texts(update, context)
-    notice = privacy_notice(_, services(context).settings)
-    await reply(update, context, notice, menu_keyboard(_))
+    found = services(context)
+    notice = privacy_notice(_, found.settings)
+    rows = menu_rows(_)
+    if user is not None and not await found.privacy.accepted(user.id):
+        rows = [accept_row(_), *rows]
+    await reply(update, context, notice, keyboard(rows))
+
+
+async def accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """«Acepto» under the notice: recorded, and the registration goes on where it stands."""
+    await settle_button(update)
+    user = update.effective_user
+    if user is None:
+        return
+    found = services(context)
+    await found.privacy.accept(user.id)
+    _ = texts(update, context)
+    if not await resume_registration(context, user.id, _("Gracias. Seguimos:")):
+        await reply(update, context, _("Gracias."), menu_keyboard(_))
 
 
 def _report(data: FamilyData, _: Translate, locale: str) -> str:
@@ -88,6 +81,12 @@ def _report(data: FamilyData, _: Translate, locale: str) -> str:
         _("Respuestas en su Bandeja de Entrada: {n}", n=data.inbox),
         _("Trámites en su Historial: {n}", n=data.tramites),
         _("Sesiones abiertas: {n}", n=data.sessions),
+    ]
+    if data.accepted_at is not None:
+        lines.append(
+            _("Aceptó el aviso de privacidad el {date}.", date=format_date(data.accepted_at.date()))
+        )
+    lines += [
         _("Su contraseña no está guardada: solo una huella de ella que no se puede leer."),
     ]
     return "\n".join(lines)
@@ -147,5 +146,6 @@ def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         CommandHandler("privacidad", show_notice, filters=private),
         CommandHandler("mis_datos", show_data, filters=private),
         CommandHandler("borrar_mis_datos", ask_to_erase, filters=private),
+        CallbackQueryHandler(accept, pattern=f"^{ACCEPT_PRIVACY}$"),
         CallbackQueryHandler(erase, pattern=f"^{ERASE}:"),
     ]

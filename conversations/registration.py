@@ -47,6 +47,7 @@ from conversations.callbacks import (
     HUMAN_OK,
     PICK,
     START_REGISTRATION,
+    accept_row,
     volunteer_button,
 )
 from conversations.common import (
@@ -57,6 +58,7 @@ from conversations.common import (
     keyboard,
     locale_of,
     portal_name,
+    privacy_notice,
     reply,
     send_link_message,
     send_text,
@@ -148,10 +150,13 @@ async def ask(
     draft: RegistrationDraft,
     *before: str,
     offer_volunteer: bool = False,
+    first_row: list[tuple[str, str]] | None = None,
 ) -> str:
     """Sends the draft's current question, after any `before` lines; returns the state."""
     _ = translator(draft.locale)
     question, rows = _question(draft, _)
+    if first_row:
+        rows.insert(0, first_row)
     if offer_volunteer:
         rows.append([volunteer_button(_)])
     text = "\n\n".join((*before, question))
@@ -250,6 +255,19 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
                 "Usted ya creó una cuenta antes. Esta será otra cuenta, para otro niño, niña "
                 "o adolescente, con otro correo electrónico."
             )
+        if not await found.privacy.accepted(user.id):
+            # The notice comes before any data is given, in the same message as the first
+            # question (one message less on a thin connection); answering that question also
+            # accepts it, as the notice itself says.
+            notice = (
+                privacy_notice(_, found.settings)
+                + "\n\n"
+                + _(
+                    "Al responder la primera pregunta, usted acepta este aviso. Puede leerlo de "
+                    "nuevo con /privacidad."
+                )
+            )
+            return await ask(context, draft, intro, notice, first_row=accept_row(_))
     return await ask(context, draft, intro)
 
 
@@ -308,7 +326,10 @@ async def receive_text(
                     "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
                 )
             )
-    result = await services(context).registrations.answer(draft, message.text)
+    found = services(context)
+    if not draft.answers and not await found.privacy.accepted(draft.telegram_user_id):
+        await found.privacy.accept(draft.telegram_user_id)  # as the notice said it would be
+    result = await found.registrations.answer(draft, message.text)
     if result is None:  # the draft moved past the fields meanwhile
         return await ask(context, draft, *before)
     return await _respond(update, context, draft, result, *before)

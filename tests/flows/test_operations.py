@@ -444,7 +444,7 @@ async def test_a_draft_left_too_long_is_forgotten_and_the_family_told_once(
     assert "días" in told["text"] and "/crear_cuenta" in told["text"], told["text"]
     assert "30 días" in told["text"]
     await settle(user)
-    assert sum("días" in text for text in texts_of(user)) == 1
+    assert sum("por más de" in text for text in texts_of(user)) == 1
 
     review = await fill_form(user, email="vuelve@gmail.com")
     for old in ("Jean Olivier", "Baptiste", "Dorval"):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot
-from tests.support.chat import PASSWORD, answer, create_account
+from tests.support.chat import PASSWORD, answer, buttons_of, create_account
 
 EMAIL = "wislande.pierre@gmail.com"
 
@@ -57,3 +57,33 @@ async def test_a_forged_erase_button_deletes_nothing(
     await family.press_data("privacy:erase:maybe")
     assert "ya no sirve" in (await family.wait_for())["text"]
     assert "rene.forged@gmail.com" in (await family.reply("/mis_datos"))["text"]
+
+
+async def test_the_notice_comes_before_the_first_question_and_acepto_goes_on_there(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    family = telegram.user(user_id=7904)
+    first = await answer(family, "/crear_cuenta", "Paso 1 de 9")
+    # One message: the notice, then the question; nothing can be typed before it is shown.
+    assert first["text"].index("/borrar_mis_datos") < first["text"].index("Paso 1 de 9")
+    assert "Acepto" in buttons_of(first)
+    await family.press("Acepto")
+    again = await family.wait_for()
+    assert "Gracias" in again["text"] and "Paso 1 de 9" in again["text"]
+    assert "Acepto" not in buttons_of(again)
+    assert "Acepto" not in buttons_of(await family.reply("/privacidad"))
+    # Once accepted, a new registration starts without the notice.
+    await answer(family, "/cancelar", "")
+    assert "/borrar_mis_datos" not in (await answer(family, "/crear_cuenta", "Paso 1"))["text"]
+
+
+async def test_answering_the_first_question_accepts_the_notice(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    family = telegram.user(user_id=7905)
+    assert "Acepto" in buttons_of(await family.reply("/privacidad"))
+    await answer(family, "/crear_cuenta", "Paso 1 de 9")
+    await answer(family, "Wislande", "Paso 2 de 9")
+    assert "Acepto" not in buttons_of(await family.reply("/privacidad"))
+    shown = await family.reply("/mis_datos")
+    assert "Wislande" in shown["text"] and "Aceptó el aviso de privacidad" in shown["text"]
