@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot.accounts import AccountService, PasswordResets, ResetOutcome, VerifyOutcome
 from bot.accounts.sessions import Sessions
 from bot.i18n import N_
+from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
@@ -128,6 +129,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         outbox,
         UpdateLedger(database),
         Tickets(database),
+        Inbox(database),
         Languages(database),
         Privacy(database),
         Sessions(database, accounts.passwords),

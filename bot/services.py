@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.accounts import AccountService, PasswordResets
 from bot.accounts.sessions import Sessions
+from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
 from bot.privacy import Privacy
@@ -28,6 +29,7 @@ class Services:
     outbox: Outbox
     updates: UpdateLedger
     tickets: Tickets
+    inbox: Inbox
     languages: Languages
     privacy: Privacy
     sessions: Sessions

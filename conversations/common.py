@@ -27,7 +27,7 @@ from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.settings import Settings
 from bot.splitting import split_text
-from bot.storage import Account
+from bot.storage import Account, Holder
 from conversations.callbacks import home_rows, menu_rows
 
 logger = logging.getLogger(__name__)
@@ -118,12 +118,25 @@ def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
     return "\n".join(lines)
 
 
+async def account_in_use(found: Services, telegram_user_id: int) -> Account | None:
+    """The account logged in to (maybe another child's, or from another phone), else the
+    person's own newest."""
+    return await found.sessions.account_of(telegram_user_id) or (
+        await found.accounts.latest_account(telegram_user_id)
+    )
+
+
+async def holder_of(found: Services, telegram_user_id: int) -> Holder:
+    """Whose Bandeja de Entrada and Historial de Trámites this person sees now."""
+    return Holder.of(await account_in_use(found, telegram_user_id), telegram_user_id)
+
+
 async def home_of(found: Services, account: Account) -> Home:
     """The counts of the account's home: its inbox, its trámites and what they still lack."""
-    owner = account.telegram_user_id
-    checklists = await found.tramites.of(owner)
+    holder = Holder.of(account, account.telegram_user_id)
+    checklists = await found.tramites.of(holder)
     return Home(
-        inbox=await found.tickets.inbox_count(owner),
+        inbox=await found.inbox.count(holder, unread=True),
         history=len(checklists),
         missing=tuple((c.tramite.name, c.missing) for c in checklists),
     )

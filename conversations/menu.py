@@ -14,8 +14,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.i18n import N_
+from bot.storage import Holder, InboxKind
 from conversations.callbacks import INBOX_PAGE, language_row, menu_rows
 from conversations.common import (
+    account_in_use,
     button_fields,
     home_keyboard,
     home_of,
@@ -36,11 +39,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     _ = texts(update, context)
     found = services(context)
-    # The account logged in to (maybe another child's, or from another phone), else the
-    # family's own newest.
-    account = await found.sessions.account_of(user.id) or await found.accounts.latest_account(
-        user.id
-    )
+    account = await account_in_use(found, user.id)
     if account is not None and account.verified_at is not None:
         home = await home_of(found, account)
         await reply(update, context, home_text(account, _, home), home_keyboard(_))
@@ -81,9 +80,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 INBOX_PER_PAGE = 5
 
 
+# The bot's own messages kept in the inbox, worded when read, in the reader's language.
+NEWS: dict[str, str] = {
+    InboxKind.LINK_SENT: N_(
+        "La cuenta fue creada. Le enviamos el enlace para validar el correo a {email}."
+    ),
+    InboxKind.VERIFIED: N_("Su cuenta ha sido correctamente verificada."),
+    InboxKind.REMINDER: N_(
+        "Recordatorio: la cuenta con el correo {email} todavía no está validada."
+    ),
+    InboxKind.PASSWORD_CHANGED: N_("Su contraseña fue cambiada."),
+}
+
+
 async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/bandeja: the portal's Bandeja de Entrada, the volunteers' answers kept for the family,
-    newest first, a page at a time (a button shows the older ones)."""
+    """/bandeja: the portal's Bandeja de Entrada of the account in use: the volunteers'
+    answers and the bot's messages, newest first, a page at a time (a button shows the older
+    ones)."""
     await settle_button(update)
     user = update.effective_user
     if user is None:
@@ -92,21 +105,24 @@ async def inbox(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     fields = button_fields(update, INBOX_PAGE, 1)
     page = (whole_number(fields[0]) if fields else None) or 1
     found = services(context)
-    pages = max(1, math.ceil(await found.tickets.inbox_count(user.id) / INBOX_PER_PAGE))
+    account = await account_in_use(found, user.id)
+    holder = Holder.of(account, user.id)
+    pages = max(1, math.ceil(await found.inbox.count(holder) / INBOX_PER_PAGE))
     page = min(page, pages)
-    kept = await found.tickets.inbox(
-        user.id, offset=(page - 1) * INBOX_PER_PAGE, limit=INBOX_PER_PAGE
-    )
+    kept = await found.inbox.read(holder, offset=(page - 1) * INBOX_PER_PAGE, limit=INBOX_PER_PAGE)
     if not kept:
         await reply(update, context, _("Su Bandeja de Entrada está vacía."), menu_keyboard(_))
         return
-    lines = [
-        _("Bandeja de Entrada — respuestas de los voluntarios, de la más nueva a la más antigua:")
-    ]
+    lines = [_("Bandeja de Entrada — de la más nueva a la más antigua:")]
+    if account is not None:
+        lines.append(_("Cuenta de {name} ({email})", name=account.first_names, email=account.email))
     if pages > 1:
         lines.append(_("Página {page} de {pages}", page=page, pages=pages))
+    email = account.email if account is not None else ""
     for message in kept:
-        lines += ["", message.created_at.strftime("%d-%m-%Y"), message.text]
+        news = NEWS.get(message.kind)
+        text = _(news, email=email) if news else message.text
+        lines += ["", message.created_at.strftime("%d-%m-%Y"), text]
     older = [(_("Más antiguas ▸"), f"{INBOX_PAGE}:{page + 1}")] if page < pages else []
     await reply(update, context, "\n".join(lines), keyboard([older]))
 

@@ -18,6 +18,7 @@ from bot.i18n import N_, translator
 from bot.mail.outbox import KIND_VERIFICATION, FailedEmail
 from bot.registration import progress
 from bot.registration.validation import format_date
+from bot.storage import InboxKind
 from conversations.callbacks import RESEND_LINK, START_REGISTRATION
 from conversations.common import home_keyboard, home_of, home_text, keyboard, services
 
@@ -62,6 +63,10 @@ async def account_verified(update: AccountVerified, context: ContextTypes.DEFAUL
     account = await found.accounts.get(outcome.account_id)
     if account is None:
         return
+    # Read as it is written: this very message tells it.
+    await found.inbox.deliver(
+        outcome.account_id, account.telegram_user_id, InboxKind.VERIFIED, read=True
+    )
     _ = translator(outcome.locale)
     home = await home_of(found, account)
     text = "\n\n".join(
@@ -78,6 +83,10 @@ async def password_changed(
     outcome = update.outcome
     if outcome.telegram_chat_id is None:
         return
+    found = services(context)
+    account = await found.accounts.get(outcome.account_id) if outcome.account_id else None
+    if account is not None and account.id is not None:
+        await found.inbox.deliver(account.id, account.telegram_user_id, InboxKind.PASSWORD_CHANGED)
     _ = translator(outcome.locale)
     text = _(
         "Su contraseña fue cambiada. Desde ahora, entre con la contraseña nueva. Si usted no la "
@@ -166,6 +175,7 @@ async def reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
     for notice in await found.accounts.remind_unverified(
         timedelta(hours=settings.unverified_reminder_hours)
     ):
+        await found.inbox.deliver(notice.account_id, notice.telegram_user_id, InboxKind.REMINDER)
         _ = translator(notice.locale)
         button = keyboard([[(_("Recibir un enlace nuevo"), RESEND_LINK)]])
         await _send(

@@ -39,7 +39,7 @@ from bot.registration.form import (
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.runtime.persistence import ConversationDict
 from bot.services import Services
-from bot.storage import RegistrationDraft, utcnow
+from bot.storage import InboxKind, RegistrationDraft, utcnow
 from conversations.callbacks import (
     CANCEL,
     CREATE,
@@ -439,6 +439,11 @@ async def create_account(
             ),
         )
     # The e-mail was queued in the outbox with the account; its worker sends it.
+    account = created.account
+    if account.id is not None:
+        await found.inbox.deliver(
+            account.id, account.telegram_user_id, InboxKind.LINK_SENT, read=True
+        )
     await send_link(context, draft.telegram_chat_id, created, _)
     return ConversationHandler.END
 

@@ -19,6 +19,7 @@ from conversations.callbacks import (
 )
 from conversations.common import (
     button_fields,
+    holder_of,
     home_keyboard,
     keyboard,
     portal_name,
@@ -87,9 +88,10 @@ async def start_checklist(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = update.effective_user
     _ = texts(update, context)
     fields = button_fields(update, START_TRAMITE, 1)
-    checklist = (
-        await services(context).tramites.start(user.id, fields[0]) if user and fields else None
-    )
+    checklist = None
+    if user is not None and fields is not None:
+        found = services(context)
+        checklist = await found.tramites.start(await holder_of(found, user.id), fields[0], user.id)
     if checklist is None:
         await show_tramites(update, context)
         return
@@ -106,7 +108,8 @@ async def tick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     index = whole_number(fields[1]) if fields else None
     checklist = None
     if user is not None and checklist_id is not None and index is not None:
-        checklist = await services(context).tramites.tick(user.id, checklist_id, index)
+        found = services(context)
+        checklist = await found.tramites.tick(await holder_of(found, user.id), checklist_id, index)
     if checklist is None:  # forged, stale, or another family's
         await reply(update, context, _("Este botón ya no sirve."), home_keyboard(_))
         return
@@ -118,7 +121,8 @@ async def show_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await settle_button(update)
     user = update.effective_user
     _ = texts(update, context)
-    checklists = await services(context).tramites.of(user.id) if user else []
+    found = services(context)
+    checklists = await found.tramites.of(await holder_of(found, user.id)) if user else []
     if not checklists:
         await reply(
             update,

@@ -21,10 +21,12 @@ from bot.storage import (
     Account,
     AccountSession,
     Database,
+    InboxMessage,
     LoginFailure,
     OutboxEmail,
     PasswordResetToken,
     TakenAddressSeen,
+    TramiteChecklist,
     VerificationToken,
     utcnow,
 )
@@ -105,6 +107,8 @@ class UnverifiedNotice:
     locale: str
     email: str
     deletes_at: datetime  # UTC; when warned, the moment of the deletion to come
+    account_id: int = 0
+    telegram_user_id: int = 0
 
     @property
     def deletion_date(self) -> date:
@@ -403,7 +407,14 @@ class AccountService:
 
     def _notice(self, account: Account, warned_at: datetime) -> UnverifiedNotice:
         deletes_at = max(account.created_at + self._unverified_ttl, warned_at + DELETION_NOTICE)
-        return UnverifiedNotice(account.telegram_chat_id, account.locale, account.email, deletes_at)
+        return UnverifiedNotice(
+            account.telegram_chat_id,
+            account.locale,
+            account.email,
+            deletes_at,
+            account_id=account.id or 0,
+            telegram_user_id=account.telegram_user_id,
+        )
 
     async def remind_unverified(self, after: timedelta) -> list[UnverifiedNotice]:
         """The accounts still unverified `after` their making, not yet reminded (nor warned
@@ -512,4 +523,8 @@ async def delete_what_refers_to(session: AsyncSession, account_ids: list[int]) -
     )
     await session.exec(
         delete(AccountSession).where(col(AccountSession.account_id).in_(account_ids))
+    )
+    await session.exec(delete(InboxMessage).where(col(InboxMessage.account_id).in_(account_ids)))
+    await session.exec(
+        delete(TramiteChecklist).where(col(TramiteChecklist.account_id).in_(account_ids))
     )

@@ -104,9 +104,20 @@ class Privacy:
             language = await session.get(FamilyLanguage, telegram_user_id)
             consent = await session.get(PrivacyConsent, telegram_user_id)
             tickets = await _count(session, col(Ticket.telegram_user_id) == telegram_user_id)
-            inbox = await _count(session, col(InboxMessage.telegram_user_id) == telegram_user_id)
+            ids = [account.id for account in accounts]
+            inbox = await _count(
+                session,
+                or_(
+                    col(InboxMessage.telegram_user_id) == telegram_user_id,
+                    col(InboxMessage.account_id).in_(ids),
+                ),
+            )
             tramites = await _count(
-                session, col(TramiteChecklist.telegram_user_id) == telegram_user_id
+                session,
+                or_(
+                    col(TramiteChecklist.telegram_user_id) == telegram_user_id,
+                    col(TramiteChecklist.account_id).in_(ids),
+                ),
             )
             sessions = await _count(
                 session,

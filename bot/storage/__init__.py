@@ -1,6 +1,7 @@
 """Storage: the tables, the database and its sessions, the migrations, and owner-only files."""
 
 from bot.storage.database import Database
+from bot.storage.holders import Holder
 from bot.storage.models import (
     Account,
     AccountSession,
@@ -10,6 +11,7 @@ from bot.storage.models import (
     EmailKind,
     EmailStatus,
     FamilyLanguage,
+    InboxKind,
     InboxMessage,
     LoginFailure,
     OutboxEmail,
@@ -38,6 +40,8 @@ __all__ = [
     "EmailKind",
     "EmailStatus",
     "FamilyLanguage",
+    "Holder",
+    "InboxKind",
     "InboxMessage",
     "LoginFailure",
     "OutboxEmail",

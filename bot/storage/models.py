@@ -39,6 +39,16 @@ class EmailKind(StrEnum):
     PASSWORD_RESET = "password_reset"
 
 
+class InboxKind(StrEnum):
+    """What a Bandeja de Entrada message is: a volunteer's answer, or news from the bot."""
+
+    ANSWER = "answer"
+    LINK_SENT = "link_sent"
+    VERIFIED = "verified"
+    REMINDER = "reminder"
+    PASSWORD_CHANGED = "password_changed"
+
+
 def utcnow() -> datetime:
     # Stored without a time zone on both databases (NaiveDatetime); every timestamp is UTC.
     return datetime.now(UTC).replace(tzinfo=None)
@@ -193,13 +203,21 @@ class RelayedMessage(SQLModel, table=True):
 
 
 class InboxMessage(SQLModel, table=True):
-    """A volunteer's answer kept in the family's "Bandeja de Entrada" on the portal."""
+    """A message kept in an account's "Bandeja de Entrada": a volunteer's answer (its text), or
+    one of the bot's own (its kind only, worded in the reader's language when shown)."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # Whose Telegram chat it went to; with no account (a question asked before the account
+    # was made) it is that person's.
     telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
-    ticket_id: int = Field(foreign_key="ticket.id")
-    text: str = Field(max_length=4096)
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
+    kind: str = Field(default=InboxKind.ANSWER, max_length=24)  # InboxKind
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    text: str = Field(default="", max_length=4096)
     created_at: NaiveDatetime = Field(default_factory=utcnow)
+    # When the family read it: the home's "Bandeja de Entrada (n)" counts the unread ones, as
+    # the portal's does (a new account's reads "(0)").
+    read_at: NaiveDatetime | None = None
 
 
 class BlockedSender(SQLModel, table=True):
@@ -280,10 +298,12 @@ class LoginFailure(SQLModel, table=True):
 
 
 class TramiteChecklist(SQLModel, table=True):
-    """A trámite a family started (Historial de Trámites): the documents it has gathered."""
+    """A trámite started on an account (Historial de Trámites): the documents gathered."""
 
     id: int | None = Field(default=None, primary_key=True)
+    # Who started it; the account it belongs to, when one was in use (see bot.storage.holders).
     telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
+    account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     tramite: str = Field(max_length=40)
     # Indexes of the trámite's documents already gathered.
     gathered: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

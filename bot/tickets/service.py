@@ -182,8 +182,11 @@ class Tickets:
 
     # Answers, closing
 
-    async def record_answer(self, ticket_id: int, inbox_text: str) -> Ticket:
-        """A volunteer answered: the first answer's time is kept, the text goes to the inbox."""
+    async def record_answer(
+        self, ticket_id: int, inbox_text: str, account_id: int | None = None
+    ) -> Ticket:
+        """A volunteer answered: the first answer's time is kept, the text goes to the inbox
+        of the account the family uses (`account_id`), or of the family's person."""
         now = self._clock()
         async with self._db.session() as session:
             await session.exec(
@@ -197,6 +200,7 @@ class Tickets:
             session.add(
                 InboxMessage(
                     telegram_user_id=ticket.telegram_user_id,
+                    account_id=account_id,
                     ticket_id=ticket_id,
                     text=inbox_text[:INBOX_TEXT_LIMIT],
                     created_at=now,
@@ -298,29 +302,6 @@ class Tickets:
             )
             await session.commit()
             return result.rowcount == 1
-
-    # The family's inbox
-
-    async def inbox_count(self, telegram_user_id: int) -> int:
-        async with self._db.session() as session:
-            statement = select(func.count()).where(
-                col(InboxMessage.telegram_user_id) == telegram_user_id
-            )
-            return int((await session.exec(statement)).one())
-
-    async def inbox(
-        self, telegram_user_id: int, *, offset: int = 0, limit: int = 10
-    ) -> list[InboxMessage]:
-        """The answers kept for the family, newest first (`limit` of them from `offset`)."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(InboxMessage)
-                .where(col(InboxMessage.telegram_user_id) == telegram_user_id)
-                .order_by(col(InboxMessage.id).desc())
-                .offset(offset)
-                .limit(limit)
-            )
-            return list(found.all())
 
     # Blocked senders
 

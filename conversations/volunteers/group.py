@@ -27,6 +27,7 @@ from bot.storage import ClosedBy, Ticket, TicketStatus, utcnow
 from conversations.callbacks import HELPED, PENDING_PAGE
 from conversations.common import (
     button_fields,
+    holder_of,
     keyboard,
     reply,
     resume_registration,
@@ -77,7 +78,10 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # Kept in the inbox before the family can see it: the family's own updates run alongside
     # this one, and a /bandeja sent on reading the answer must find it there. An answer that
     # cannot be delivered stays in the inbox, for when the family comes back.
-    await found.tickets.record_answer(ticket.number, message.text or message.caption or "📎")
+    holder = await holder_of(found, ticket.telegram_user_id)
+    await found.tickets.record_answer(
+        ticket.number, message.text or message.caption or "📎", holder.account_id
+    )
     try:
         await _deliver(context, ticket, message, _)
     except (Forbidden, BadRequest) as error:

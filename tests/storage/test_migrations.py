@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ast
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -184,3 +185,49 @@ def test_no_production_module_creates_tables_without_the_migrations() -> None:
             if name == "create_all":
                 offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert offenders == []
+
+
+async def test_inbox_and_checklists_from_before_0011_go_to_their_persons_newest_account(
+    db: Database,
+) -> None:
+    def upgrade_to(revision: str) -> Callable[[Connection], None]:
+        return lambda connection: command.upgrade(alembic_config(connection), revision)
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(upgrade_to("0010_password_reset"))
+        for email in ("old@example.org", "new@example.org"):
+            await connection.execute(
+                text(
+                    "INSERT INTO account (email, first_names, father_surname, mother_surname,"
+                    " birth_date, country_code, password_hash, locale, telegram_user_id,"
+                    " telegram_chat_id, created_at) VALUES (:email, 'María', 'Pérez', '',"
+                    " '2015-03-09', 'VE', 'x', 'es', 42, 42, '2026-01-01 00:00:00')"
+                ),
+                {"email": email},
+            )
+        await connection.execute(
+            text(
+                "INSERT INTO ticket (telegram_user_id, telegram_chat_id, first_name, locale,"
+                " status, created_at) VALUES (42, 42, 'María', 'es', 'open', '2026-01-01')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO inboxmessage (telegram_user_id, ticket_id, text, created_at)"
+                " VALUES (42, 1, 'hola', '2026-01-01 00:00:00')"
+            )
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO tramitechecklist (telegram_user_id, tramite, gathered, started_at)"
+                " VALUES (42, 'permanencia', '[]', '2026-01-01 00:00:00')"
+            )
+        )
+    await db.create_schema()
+    async with db.engine.connect() as connection:
+        newest = (await connection.execute(text("SELECT MAX(id) FROM account"))).scalar()
+        for table in ("inboxmessage", "tramitechecklist"):
+            owners = (await connection.execute(text(f"SELECT account_id FROM {table}"))).all()
+            assert owners == [(newest,)], table
+        kinds = (await connection.execute(text("SELECT kind FROM inboxmessage"))).all()
+        assert kinds == [("answer",)]

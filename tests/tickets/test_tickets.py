@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlmodel import col, select
 
+from bot.inbox import Inbox
 from bot.settings import async_database_url
-from bot.storage import Account, Database, RegistrationStart, Ticket
+from bot.storage import Account, Database, Holder, RegistrationStart, Ticket
 from bot.tickets import Tickets
 from tests.support.data import START, Clock
 
@@ -26,6 +27,11 @@ def clock() -> Clock:
 @pytest.fixture
 def tickets(db: Database, clock: Clock) -> Tickets:
     return Tickets(db, clock=clock)
+
+
+@pytest.fixture
+def inbox(db: Database, clock: Clock) -> Inbox:
+    return Inbox(db, clock=clock)
 
 
 async def open_tickets_of(db: Database, user_id: int) -> list[Ticket]:
@@ -120,7 +126,7 @@ async def test_only_the_family_of_a_closed_ticket_says_whether_it_was_helped(
 
 
 async def test_the_pending_list_and_the_inbox_come_a_page_at_a_time(
-    tickets: Tickets, clock: Clock
+    tickets: Tickets, inbox: Inbox, clock: Clock
 ) -> None:
     ids = []
     for n in range(7):
@@ -133,9 +139,9 @@ async def test_the_pending_list_and_the_inbox_come_a_page_at_a_time(
     assert [t.id for t in await tickets.pending(offset=6, limit=3)] == ids[6:]
     for n in range(4):
         await tickets.record_answer(ids[0], f"respuesta {n}")
-    newest_first = [m.text for m in await tickets.inbox(FAMILY, limit=2)]
+    newest_first = [m.text for m in await inbox.read(Holder(FAMILY), limit=2)]
     assert newest_first == ["respuesta 3", "respuesta 2"]
-    assert [m.text for m in await tickets.inbox(FAMILY, offset=2, limit=2)] == [
+    assert [m.text for m in await inbox.read(Holder(FAMILY), offset=2, limit=2)] == [
         "respuesta 1",
         "respuesta 0",
     ]
@@ -198,27 +204,27 @@ async def test_a_relay_direction_is_checked(tickets: Tickets) -> None:
 
 
 async def test_answers_go_to_the_inbox_and_the_first_one_is_timed(
-    tickets: Tickets, clock: Clock
+    tickets: Tickets, inbox: Inbox, clock: Clock
 ) -> None:
     ticket, _ = await tickets.open_ticket(FAMILY, FAMILY, "María", "es")
     other, _ = await tickets.open_ticket(OTHER_FAMILY, OTHER_FAMILY, "Ana", "es")
-    assert await tickets.inbox_count(FAMILY) == 0
+    assert await inbox.count(Holder(FAMILY)) == 0
 
     clock.advance(minutes=30)
     answered = await tickets.record_answer(ticket.id, "Hola María, el trámite es gratuito.")
     assert answered.first_answer_at == START + timedelta(minutes=30)
-    assert await tickets.inbox_count(FAMILY) == 1
+    assert await inbox.count(Holder(FAMILY)) == 1
 
     clock.advance(minutes=30)
     answered = await tickets.record_answer(ticket.id, "x" * 5000)  # kept, cut to 4096
     assert answered.first_answer_at == START + timedelta(minutes=30)
-    assert await tickets.inbox_count(FAMILY) == 2
-    assert await tickets.inbox_count(OTHER_FAMILY) == 0
+    assert await inbox.count(Holder(FAMILY)) == 2
+    assert await inbox.count(Holder(OTHER_FAMILY)) == 0
     assert (await tickets.get(other.id)).first_answer_at is None
 
     # The inbox outlives the ticket.
     await tickets.close(ticket.id, "volunteer")
-    assert await tickets.inbox_count(FAMILY) == 2
+    assert await inbox.count(Holder(FAMILY)) == 2
 
 
 async def test_closing_twice_closes_once(tickets: Tickets, clock: Clock) -> None:

@@ -1,0 +1,71 @@
+"""The portal's Bandeja de Entrada, kept for each account: the volunteers' answers and the
+bot's own messages to it (the link sent, the account verified, reminders, a new password).
+
+The bot's messages are kept as their kind only, and worded in the reader's language when the
+inbox is read: nothing of a link or a token is ever kept here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import and_, update
+from sqlmodel import col, func, select
+
+from bot.storage import Database, Holder, InboxKind, InboxMessage, utcnow
+from bot.storage.holders import held_by
+
+
+class Inbox:
+    def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self._db = database
+        self._clock = clock
+
+    async def deliver(
+        self, account_id: int, telegram_user_id: int, kind: InboxKind, *, read: bool = False
+    ) -> None:
+        """Keeps one of the bot's own messages to the account (whose owner is that user);
+        `read` when the family is reading it in the chat at this moment."""
+        now = self._clock()
+        async with self._db.session() as session:
+            session.add(
+                InboxMessage(
+                    telegram_user_id=telegram_user_id,
+                    account_id=account_id,
+                    kind=kind,
+                    created_at=now,
+                    read_at=now if read else None,
+                )
+            )
+            await session.commit()
+
+    async def count(self, holder: Holder, *, unread: bool = False) -> int:
+        condition = held_by(InboxMessage, holder)
+        if unread:
+            condition = and_(condition, col(InboxMessage.read_at).is_(None))
+        async with self._db.session() as session:
+            statement = select(func.count()).where(condition)
+            return int((await session.exec(statement)).one())
+
+    async def read(self, holder: Holder, *, offset: int = 0, limit: int = 10) -> list[InboxMessage]:
+        """The holder's messages, newest first (`limit` of them from `offset`), which are
+        read from now on."""
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(InboxMessage)
+                .where(held_by(InboxMessage, holder))
+                .order_by(col(InboxMessage.id).desc())
+                .offset(offset)
+                .limit(limit)
+            )
+            messages = list(found.all())
+            unread = [m.id for m in messages if m.read_at is None]
+            if unread:
+                await session.exec(
+                    update(InboxMessage)
+                    .where(col(InboxMessage.id).in_(unread))
+                    .values(read_at=self._clock())
+                )
+                await session.commit()
+            return messages
