@@ -88,7 +88,7 @@ async def receive_address(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         raise ApplicationHandlerStop(ASKING_EMAIL)
     # Whatever the service found (no account, an unverified one, too many requests this
     # hour), the family reads the same words.
-    await services(context).resets.request(checked.value)
+    await services(context).resets.request(checked.value, requested_by=family[0].id)
     await _done(update, context, family[0].id, _(SENT_IF_ANY), _)
     raise ApplicationHandlerStop(END)
 

@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import update
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.accounts.addresses import address_key
 from bot.accounts.service import AccountService
 from bot.accounts.tokens import TOKEN_BYTES, hash_token
 from bot.mail.outbox import Outbox
@@ -30,6 +31,10 @@ from bot.storage import Account, Database, PasswordResetToken, utcnow
 # What the chat and the e-mail promise: "El enlace vence en 1 hora".
 RESET_TTL = timedelta(hours=1)
 REQUEST_WINDOW = timedelta(hours=1)
+# Links one person may have sent in REQUEST_WINDOW, whatever the addresses: enough for a
+# family's own children's accounts and a retry, too few to fill strangers' mailboxes from one
+# Telegram account.
+REQUESTER_LIMIT = 5
 
 
 class ResetStatus(StrEnum):
@@ -68,13 +73,14 @@ class PasswordResets:
         # Public, so that a test can move time on for a running bot.
         self.clock = clock
 
-    async def request(self, email: str) -> bool:
+    async def request(self, email: str, requested_by: int | None = None) -> bool:
         """Sends a reset link to `email` when it is a verified account's address, within the
-        hourly limit; older links of that account stop working. Returns whether one was sent,
-        for the logs and the tests only: the person who asked must never be told."""
+        hourly limits (per account, and per person asking); older links of that account stop
+        working. Returns whether one was sent, for the logs and the tests only: the person
+        who asked must never be told."""
         now = self.clock()
         async with self._db.session() as session:
-            found = await session.exec(select(Account).where(Account.email == email.lower()))
+            found = await session.exec(select(Account).where(Account.email == address_key(email)))
             account = found.first()
             # Verified accounts only: an unverified account's address was never shown to be
             # its family's (a typo can name a stranger's), so that address may not choose its
@@ -91,6 +97,14 @@ class PasswordResets:
             # As /reenviar: a few an hour per account, so nobody can fill a family's mailbox.
             if len(recent) >= self._limit:
                 return False
+            if requested_by is not None:
+                asked = await session.exec(
+                    select(func.count())
+                    .where(col(PasswordResetToken.requested_by) == requested_by)
+                    .where(col(PasswordResetToken.created_at) > now - REQUEST_WINDOW)
+                )
+                if int(asked.one()) >= REQUESTER_LIMIT:
+                    return False
             await session.exec(
                 update(PasswordResetToken)
                 .where(col(PasswordResetToken.account_id) == account.id)
@@ -105,6 +119,7 @@ class PasswordResets:
                     token_hash=hash_token(token),
                     created_at=now,
                     expires_at=now + RESET_TTL,
+                    requested_by=requested_by,
                 )
             )
             if self._outbox is not None:

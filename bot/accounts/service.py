@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.accounts.addresses import address_key
 from bot.accounts.links import verification_link
 from bot.accounts.passwords import MAX_HASHES_CHECKED, PasswordHashing
 from bot.accounts.tokens import TOKEN_BYTES, hash_address, hash_token
@@ -163,7 +164,9 @@ class AccountService:
 
     async def email_taken(self, email: str) -> bool:
         async with self._db.session() as session:
-            found = await session.exec(select(Account.id).where(Account.email == email.lower()))
+            found = await session.exec(
+                select(Account.id).where(Account.email == address_key(email))
+            )
             return found.first() is not None
 
     async def may_name_taken(self, telegram_user_id: int, email: str) -> bool:
@@ -253,7 +256,7 @@ class AccountService:
         Raises TooManyAccounts past MAX_ACCOUNTS_PER_USER, and EmailTaken when the address has
         an account already."""
         account = Account(
-            email=new.email.lower(),
+            email=address_key(new.email),
             first_names=new.first_names,
             father_surname=new.father_surname,
             mother_surname=new.mother_surname,

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.accounts.addresses import address_key
 from bot.accounts.passwords import PasswordHashing
 from bot.accounts.tokens import hash_address
 from bot.storage import Account, AccountSession, Database, LoginFailure, utcnow
@@ -62,7 +63,7 @@ class Sessions:
         self, telegram_user_id: int, telegram_chat_id: int, email: str, password: str
     ) -> LoginOutcome:
         now = self._clock()
-        address = email.strip().lower()
+        address = address_key(email)
         hashed = hash_address(address)
         # Counted before the password is checked, so that attempts side by side (chats run in
         # parallel) cannot all get past the limit; taken back on success.
@@ -89,6 +90,20 @@ class Sessions:
         if not await self._passwords.matches(account.password_hash, password):
             return await self._wrong(hashed, telegram_chat_id, now)
         async with self._db.session() as session:
+            # The password was checked outside any transaction (it takes a while, off the event
+            # loop); a new password chosen meanwhile on the reset page must win. The row is
+            # locked (PostgreSQL; SQLite's write transaction already is) so that the change
+            # cannot land between this check and the session below.
+            now_hash = (
+                await session.exec(
+                    select(Account.password_hash)
+                    .where(col(Account.id) == account.id)
+                    .with_for_update()
+                )
+            ).first()
+            if now_hash != account.password_hash:
+                await session.commit()
+                return await self._wrong(hashed, telegram_chat_id, now)
             # A success starts the count again for this address, and only for it: failures on
             # other addresses from this chat stay counted.
             await session.exec(delete(LoginFailure).where(col(LoginFailure.address_hash) == hashed))
@@ -152,7 +167,7 @@ class Sessions:
         async with self._db.session() as session:
             await session.exec(
                 delete(LoginFailure).where(
-                    col(LoginFailure.address_hash) == hash_address(email.strip().lower())
+                    col(LoginFailure.address_hash) == hash_address(address_key(email))
                 )
             )
             await session.commit()

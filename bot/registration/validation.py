@@ -13,6 +13,7 @@ import email_validator
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.accounts.addresses import normalise_address
 from bot.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from bot.i18n import N_
 from bot.registration.results import Choice, Invalid, Suggestion, Valid
@@ -258,15 +259,7 @@ def suggest_email_domain(address: str) -> str | None:
 
 
 def _normalise_email(text: str, *, check_deliverability: bool = False) -> str:
-    result = email_validator.validate_email(
-        text.strip(),
-        check_deliverability=check_deliverability,
-        # The portal (like most webmail) refuses accents before the @; better to say so now.
-        allow_smtputf8=False,
-    )
-    # Stored lowercased whole: the portal treats addresses case-insensitively, and it makes
-    # the confirmation and duplicate checks simple comparisons.
-    return result.normalized.lower()
+    return normalise_address(text, check_deliverability=check_deliverability)
 
 
 def _email_error(text: str, error: email_validator.EmailNotValidError) -> Invalid:

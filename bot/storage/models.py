@@ -103,6 +103,8 @@ class PasswordResetToken(SQLModel, table=True):
     used_at: NaiveDatetime | None = None
     # Set when a newer request replaces this link; kept to count requests per hour.
     revoked_at: NaiveDatetime | None = None
+    # Who asked for it (a Telegram user), to count one person's requests across accounts.
+    requested_by: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
 
 
 class RegistrationDraft(SQLModel, table=True):

@@ -3,6 +3,7 @@ login for 15 minutes (per account and per chat), "Recuérdame", and sessions tha
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -191,3 +192,36 @@ async def test_failed_logins_and_long_ended_sessions_are_swept(
     assert await sessions.forget_old() == 1  # the failure, past its lock
     clock.advance(days=8)
     assert await sessions.forget_old() == 1  # the session, ended a week ago
+
+
+class HeldChecks(PasswordHashing):
+    """Real Argon2id, but a check's answer waits until the test lets it go: the moment a new
+    password can land while a login's check is still running."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checking = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def matches(self, password_hash: str, password: str) -> bool:
+        result = await super().matches(password_hash, password)
+        self.checking.set()
+        await self.go_on.wait()
+        return result
+
+
+async def test_a_new_password_chosen_during_a_login_check_wins(
+    db: Database, clock: Clock, account: Account
+) -> None:
+    held = HeldChecks()
+    sessions = Sessions(db, held, clock=clock)
+    login = asyncio.create_task(sessions.log_in(OTHER_PHONE, OTHER_PHONE, account.email, PASSWORD))
+    await held.checking.wait()  # the old password matched; the session is not made yet
+    accounts = AccountService(db, link_base="http://127.0.0.1:8080")
+    async with db.session() as session:
+        await accounts.change_password(session, account.id or 0, await held.hash("Nueva-2025!"))
+        await session.commit()
+    held.go_on.set()
+    outcome = await login
+    assert outcome.status is LoginStatus.WRONG
+    assert await sessions.account_of(OTHER_PHONE) is None
