@@ -131,9 +131,10 @@ async def holder_of(found: Services, telegram_user_id: int) -> Holder:
     return Holder.of(await account_in_use(found, telegram_user_id), telegram_user_id)
 
 
-async def home_of(found: Services, account: Account) -> Home:
-    """The counts of the account's home: its inbox, its trámites and what they still lack."""
-    holder = Holder.of(account, account.telegram_user_id)
+async def home_of(found: Services, account: Account, reader: int) -> Home:
+    """The counts of the account's home as `reader` sees it: its inbox, its trámites and what
+    they still lack."""
+    holder = Holder.of(account, reader)
     checklists = await found.tramites.of(holder)
     return Home(
         inbox=await found.inbox.count(holder, unread=True),

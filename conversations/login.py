@@ -107,7 +107,9 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     found = services(context)
     outcome = await found.sessions.log_in(user.id, chat.id, email, password)
     if outcome.status is LoginStatus.IN and outcome.account is not None:
-        await reply(update, context, before + "\n\n" + await _home(outcome.account, found, _))
+        await reply(
+            update, context, before + "\n\n" + await _home(outcome.account, found, _, user.id)
+        )
         await reply(
             update,
             context,
@@ -141,8 +143,8 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     return ASKING_EMAIL
 
 
-async def _home(account: Account, found: Services, _: Translate) -> str:
-    return home_text(account, _, await home_of(found, account))
+async def _home(account: Account, found: Services, _: Translate, reader: int) -> str:
+    return home_text(account, _, await home_of(found, account, reader))
 
 
 def home_rows(_: Translate) -> list[list[tuple[str, str]]]:

@@ -41,7 +41,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     account = await account_in_use(found, user.id)
     if account is not None and account.verified_at is not None:
-        home = await home_of(found, account)
+        home = await home_of(found, account, user.id)
         await reply(update, context, home_text(account, _, home), home_keyboard(_))
         return
     welcome = "\n\n".join(

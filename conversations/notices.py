@@ -68,7 +68,7 @@ async def account_verified(update: AccountVerified, context: ContextTypes.DEFAUL
         outcome.account_id, account.telegram_user_id, InboxKind.VERIFIED, read=True
     )
     _ = translator(outcome.locale)
-    home = await home_of(found, account)
+    home = await home_of(found, account, account.telegram_user_id)
     text = "\n\n".join(
         (_("¡Su correo fue validado! La cuenta quedó verificada."), home_text(account, _, home))
     )

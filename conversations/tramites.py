@@ -91,7 +91,7 @@ async def start_checklist(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     checklist = None
     if user is not None and fields is not None:
         found = services(context)
-        checklist = await found.tramites.start(await holder_of(found, user.id), fields[0], user.id)
+        checklist = await found.tramites.start(await holder_of(found, user.id), fields[0])
     if checklist is None:
         await show_tramites(update, context)
         return

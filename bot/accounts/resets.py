@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -35,6 +35,10 @@ REQUEST_WINDOW = timedelta(hours=1)
 # family's own children's accounts and a retry, too few to fill strangers' mailboxes from one
 # Telegram account.
 REQUESTER_LIMIT = 5
+REQUESTER_LOCK_SPACE = 0x5E5E7  # PostgreSQL advisory locks of this module: (space, person)
+# Reset links are kept this long, then forgotten by the hourly sweep: long enough to count the
+# requests of the last hour and to tell a used or expired link from an unknown one.
+KEEP_RESETS = timedelta(days=1)
 
 
 class ResetStatus(StrEnum):
@@ -98,6 +102,17 @@ class PasswordResets:
             if len(recent) >= self._limit:
                 return False
             if requested_by is not None:
+                if not self._db.is_sqlite:
+                    # Counted and added under one lock per person (SQLite's write transaction
+                    # already is one): two processes cannot both let a sixth request through.
+                    # The two-key form, so as not to meet the one-key locks kept per chat.
+                    await session.exec(
+                        select(
+                            func.pg_advisory_xact_lock(
+                                REQUESTER_LOCK_SPACE, requested_by % 2_147_483_647
+                            )
+                        )
+                    )
                 asked = await session.exec(
                     select(func.count())
                     .where(col(PasswordResetToken.requested_by) == requested_by)
@@ -128,6 +143,18 @@ class PasswordResets:
         if self._outbox is not None:
             self._outbox.wake()
         return True
+
+    async def forget_old(self, keep: timedelta = KEEP_RESETS) -> int:
+        """Forgets the reset links made more than `keep` ago (long expired by then), and with
+        them who asked; returns how many."""
+        async with self._db.session() as session:
+            gone = await session.exec(
+                delete(PasswordResetToken).where(
+                    col(PasswordResetToken.created_at) < self.clock() - keep
+                )
+            )
+            await session.commit()
+        return gone.rowcount
 
     async def look(self, token: str) -> ResetOutcome:
         """Where the link stands, without using it."""

@@ -22,11 +22,13 @@ from bot.storage import (
     Account,
     AccountSession,
     Database,
+    InboxKind,
     InboxMessage,
     LoginFailure,
     OutboxEmail,
     PasswordResetToken,
     TakenAddressSeen,
+    Ticket,
     TramiteChecklist,
     VerificationToken,
     utcnow,
@@ -500,6 +502,10 @@ class AccountService:
         if account_id is None:
             return False
         async with self._db.session() as session:
+            # Locked first, as an erasure does: a message for it arriving meanwhile waits.
+            await session.exec(
+                select(Account.id).where(col(Account.id) == account_id).with_for_update()
+            )
             await delete_what_refers_to(session, [account_id])
             gone = await session.exec(
                 delete(Account)
@@ -516,7 +522,10 @@ class AccountService:
 
 async def delete_what_refers_to(session: AsyncSession, account_ids: list[int]) -> None:
     """Deletes, in the caller's transaction, every row that refers to these accounts (their
-    e-mails, links, reset links and sessions), so that the accounts themselves can go next."""
+    e-mails, links, reset links, sessions and the bot's messages in their inbox), so that the
+    accounts themselves can go next. The volunteers' answers, the checklists and the tickets
+    go back to their person, as before it had an account: an account deleted for never being
+    verified must not take a volunteer's answer with it (an erasure deletes them next)."""
     await session.exec(delete(OutboxEmail).where(col(OutboxEmail.account_id).in_(account_ids)))
     await session.exec(
         delete(VerificationToken).where(col(VerificationToken.account_id).in_(account_ids))
@@ -527,7 +536,16 @@ async def delete_what_refers_to(session: AsyncSession, account_ids: list[int]) -
     await session.exec(
         delete(AccountSession).where(col(AccountSession.account_id).in_(account_ids))
     )
-    await session.exec(delete(InboxMessage).where(col(InboxMessage.account_id).in_(account_ids)))
+    of_these = col(InboxMessage.account_id).in_(account_ids)
     await session.exec(
-        delete(TramiteChecklist).where(col(TramiteChecklist.account_id).in_(account_ids))
+        delete(InboxMessage).where(of_these, col(InboxMessage.kind) != InboxKind.ANSWER)
+    )
+    await session.exec(update(InboxMessage).where(of_these).values(account_id=None))
+    await session.exec(
+        update(TramiteChecklist)
+        .where(col(TramiteChecklist.account_id).in_(account_ids))
+        .values(account_id=None)
+    )
+    await session.exec(
+        update(Ticket).where(col(Ticket.account_id).in_(account_ids)).values(account_id=None)
     )

@@ -7,14 +7,18 @@ inbox is read: nothing of a link or a token is ever kept here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import and_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from bot.storage import Database, Holder, InboxKind, InboxMessage, utcnow
 from bot.storage.holders import held_by
+
+logger = logging.getLogger(__name__)
 
 
 class Inbox:
@@ -38,7 +42,12 @@ class Inbox:
                     read_at=now if read else None,
                 )
             )
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:
+                # The account was deleted meanwhile (erased, or never verified): no inbox left
+                # to keep it in, and the news it brought goes with the account.
+                logger.info("no inbox for account %s any more", account_id)
 
     async def count(self, holder: Holder, *, unread: bool = False) -> int:
         condition = held_by(InboxMessage, holder)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,6 +28,7 @@ from bot.storage import (
     FamilyLanguage,
     InboxMessage,
     LoginFailure,
+    PasswordResetToken,
     PrivacyConsent,
     RegistrationDraft,
     RegistrationStart,
@@ -85,11 +87,17 @@ class Privacy:
             return await session.get(PrivacyConsent, telegram_user_id) is not None
 
     async def accept(self, telegram_user_id: int) -> None:
+        """Records the first acceptance; a later press (an old button) keeps its date."""
         async with self._db.session() as session:
-            await session.merge(
+            if await session.get(PrivacyConsent, telegram_user_id) is not None:
+                return
+            session.add(
                 PrivacyConsent(telegram_user_id=telegram_user_id, accepted_at=self._clock())
             )
-            await session.commit()
+            try:
+                await session.commit()
+            except IntegrityError:
+                pass  # two presses at once: the first one's date stays
 
     async def report(self, telegram_user_id: int) -> FamilyData:
         async with self._db.session() as session:
@@ -152,11 +160,21 @@ class Privacy:
         """Deletes the user's accounts and everything tied to them, in one transaction; its
         tickets stay for the statistics, closed and without anything that identifies it."""
         async with self._db.session() as session:
+            # Locked first (PostgreSQL; SQLite's write transaction already is): an answer or a
+            # message for these accounts arriving meanwhile waits, then finds them gone, instead
+            # of landing between the deletions and refusing the erasure.
             accounts = (
                 await session.exec(
-                    select(Account).where(col(Account.telegram_user_id) == telegram_user_id)
+                    select(Account)
+                    .where(col(Account.telegram_user_id) == telegram_user_id)
+                    .with_for_update()
                 )
             ).all()
+            await session.exec(
+                select(Ticket.id)
+                .where(col(Ticket.telegram_user_id) == telegram_user_id)
+                .with_for_update()
+            )
             ids = [account.id for account in accounts if account.id is not None]
             session.add_all(
                 DeletedAccount(created_at=account.created_at, verified_at=account.verified_at)
@@ -180,6 +198,12 @@ class Privacy:
                 )
             )
             await session.exec(delete(Account).where(col(Account.id).in_(ids)))
+            # Reset links this user asked for on others' accounts no longer say who asked.
+            await session.exec(
+                update(PasswordResetToken)
+                .where(col(PasswordResetToken.requested_by) == telegram_user_id)
+                .values(requested_by=None)
+            )
             mine = telegram_user_id
             await session.exec(
                 delete(RegistrationDraft).where(col(RegistrationDraft.telegram_user_id) == mine)

@@ -18,8 +18,8 @@ KEEP_UPDATE_IDS = timedelta(days=7)
 
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hourly: forget unfinished drafts past their time, old update ids, the taken addresses
-    met more than a day ago, failed logins past their lock and long-ended sessions, and idle
-    senders."""
+    met more than a day ago, failed logins past their lock, long-ended sessions, reset links of
+    more than a day ago, and idle senders."""
     found: Services = context.bot_data[SERVICES_KEY]
     expired = await found.registrations.expire_unfinished(
         timedelta(days=found.settings.draft_ttl_days)
@@ -33,6 +33,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.info("%d closed tickets past their retention lost who asked", forgotten)
     await found.updates.forget_older_than(KEEP_UPDATE_IDS)
     await found.sessions.forget_old()
+    await found.resets.forget_old()
     await found.accounts.forget_old_probes()
     found.flood.forget_idle()
     # What another process sharing the database changed meanwhile (an expiry, a ticket, a

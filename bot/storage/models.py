@@ -182,6 +182,11 @@ class Ticket(SQLModel, table=True):
     # Set when an unanswered ticket was raised again in the group (once).
     reminded_at: NaiveDatetime | None = None
     helped: bool | None = None
+    # The account the family was using when it asked: its answers go to that account's
+    # Bandeja de Entrada, whatever the family uses when the answer comes. No foreign key, so
+    # that SQLite can add the column in place (rebuilding `ticket` would break the keys that
+    # point to it); deleting an account clears it (bot.accounts.service.delete_what_refers_to).
+    account_id: int | None = None
 
     @property
     def number(self) -> int:
@@ -303,7 +308,8 @@ class TramiteChecklist(SQLModel, table=True):
     """A trámite started on an account (Historial de Trámites): the documents gathered."""
 
     id: int | None = Field(default=None, primary_key=True)
-    # Who started it; the account it belongs to, when one was in use (see bot.storage.holders).
+    # The account's owner (or the person, before any account), and the account when one was
+    # in use (see bot.storage.holders).
     telegram_user_id: int = Field(sa_column=Column(BigInteger, index=True, nullable=False))
     account_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     tramite: str = Field(max_length=40)

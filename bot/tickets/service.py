@@ -78,9 +78,15 @@ class Tickets:
     # Opening, finding
 
     async def open_ticket(
-        self, telegram_user_id: int, chat_id: int, first_name: str, locale: str
+        self,
+        telegram_user_id: int,
+        chat_id: int,
+        first_name: str,
+        locale: str,
+        account_id: int | None = None,
     ) -> tuple[Ticket, bool]:
-        """The user's open ticket, made if there is none: (ticket, whether it was made now).
+        """The user's open ticket, made if there is none: (ticket, whether it was made now);
+        `account_id` is the account the user is using, whose inbox its answers go to.
 
         Two calls at once for one user make one ticket: the check and the insert run under a
         lock (SQLite's write lock, a PostgreSQL advisory lock for this user).
@@ -99,6 +105,7 @@ class Tickets:
                 locale=locale[:16],
                 status=OPEN,
                 created_at=self._clock(),
+                account_id=account_id,
             )
             session.add(ticket)
             await session.commit()
@@ -182,25 +189,28 @@ class Tickets:
 
     # Answers, closing
 
-    async def record_answer(
-        self, ticket_id: int, inbox_text: str, account_id: int | None = None
-    ) -> Ticket:
+    async def record_answer(self, ticket_id: int, inbox_text: str) -> Ticket | None:
         """A volunteer answered: the first answer's time is kept, the text goes to the inbox
-        of the account the family uses (`account_id`), or of the family's person."""
+        of the account the ticket was asked from, or of the family's person. None when the
+        ticket is no longer open (closed, or its family erased its data meanwhile): nothing
+        is kept, and nothing must be delivered."""
         now = self._clock()
         async with self._db.session() as session:
-            await session.exec(
-                update(Ticket)
-                .where(col(Ticket.id) == ticket_id, col(Ticket.first_answer_at).is_(None))
-                .values(first_answer_at=now)
+            # Locked (PostgreSQL; SQLite's write transaction already is): an erasure, which
+            # closes the ticket, waits for this answer to be kept, or this one sees it closed.
+            ticket = await session.get(
+                Ticket, ticket_id, populate_existing=True, with_for_update=True
             )
-            ticket = await session.get(Ticket, ticket_id, populate_existing=True)
-            if ticket is None:
-                raise LookupError(f"no ticket {ticket_id}")
+            if ticket is None or ticket.status != OPEN:
+                await session.rollback()
+                return None
+            if ticket.first_answer_at is None:
+                ticket.first_answer_at = now
+                session.add(ticket)
             session.add(
                 InboxMessage(
                     telegram_user_id=ticket.telegram_user_id,
-                    account_id=account_id,
+                    account_id=ticket.account_id,
                     ticket_id=ticket_id,
                     text=inbox_text[:INBOX_TEXT_LIMIT],
                     created_at=now,

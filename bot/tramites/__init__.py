@@ -31,7 +31,7 @@ class Tramites:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def start(self, holder: Holder, key: str, started_by: int) -> Checklist | None:
+    async def start(self, holder: Holder, key: str) -> Checklist | None:
         """The holder's checklist of that trámite, made the first time; None for no trámite."""
         if key not in GUIDES_BY_KEY:
             return None
@@ -39,10 +39,10 @@ class Tramites:
             if checklist.tramite.key == key:
                 return checklist
         async with self._db.session() as session:
+            # The account's owner's, whoever started it: a helper's erasure must not take the
+            # family's checklist with it.
             row = TramiteChecklist(
-                telegram_user_id=started_by if holder.account_id else holder.telegram_user_id,
-                account_id=holder.account_id,
-                tramite=key,
+                telegram_user_id=holder.telegram_user_id, account_id=holder.account_id, tramite=key
             )
             session.add(row)
             await session.commit()

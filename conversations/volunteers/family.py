@@ -29,6 +29,7 @@ from conversations.common import (
     delete_quietly,
     family_of,
     final,
+    holder_of,
     keyboard,
     locale_of,
     reply,
@@ -83,8 +84,9 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     draft = await found.registrations.current(user.id)
     asking = FIELDS_BY_KEY.get(draft.step) if draft is not None else None
     at_password = asking is not None and asking.secret
+    holder = await holder_of(found, user.id)
     ticket, created = await found.tickets.open_ticket(
-        user.id, chat.id, user.first_name or "", locale_of(update, context)
+        user.id, chat.id, user.first_name or "", locale_of(update, context), holder.account_id
     )
     if created:
         try:

@@ -27,7 +27,6 @@ from bot.storage import ClosedBy, Ticket, TicketStatus, utcnow
 from conversations.callbacks import HELPED, PENDING_PAGE
 from conversations.common import (
     button_fields,
-    holder_of,
     keyboard,
     reply,
     resume_registration,
@@ -78,10 +77,10 @@ async def relay_to_family(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # Kept in the inbox before the family can see it: the family's own updates run alongside
     # this one, and a /bandeja sent on reading the answer must find it there. An answer that
     # cannot be delivered stays in the inbox, for when the family comes back.
-    holder = await holder_of(found, ticket.telegram_user_id)
-    await found.tickets.record_answer(
-        ticket.number, message.text or message.caption or "📎", holder.account_id
-    )
+    kept = await found.tickets.record_answer(ticket.number, message.text or message.caption or "📎")
+    if kept is None:  # closed meanwhile (by the family, or by erasing its data)
+        await message.reply_text(spanish("La consulta #{n} ya está cerrada.", n=ticket.number))
+        return
     try:
         await _deliver(context, ticket, message, _)
     except (Forbidden, BadRequest) as error:

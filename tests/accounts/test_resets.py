@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlmodel import select
+
 from bot.accounts import AccountService, PasswordResets
 from bot.accounts.resets import REQUESTER_LIMIT
-from bot.storage import Database, utcnow
+from bot.privacy import Privacy
+from bot.storage import Database, PasswordResetToken, utcnow
 from tests.support.data import Clock, an_account
 
 ASKER = 9_100_000_001
@@ -40,3 +43,21 @@ async def test_an_address_is_found_however_its_letters_were_typed(db: Database) 
     resets = PasswordResets(db, AccountService(db, link_base="http://x"), form_key=b"k" * 32)
     (email,) = await verified_accounts(db, 1)
     assert await resets.request("  " + email.upper() + " ")
+
+
+async def test_who_asked_is_forgotten_by_an_erasure_and_old_links_by_the_sweep(
+    db: Database,
+) -> None:
+    clock = Clock(utcnow())
+    resets = PasswordResets(
+        db, AccountService(db, link_base="http://x"), form_key=b"k" * 32, clock=clock
+    )
+    (email,) = await verified_accounts(db, 1)
+    assert await resets.request(email, requested_by=ASKER)
+    await Privacy(db).erase(ASKER)  # the asker, not the account's family
+    async with db.session() as session:
+        askers = (await session.exec(select(PasswordResetToken.requested_by))).all()
+    assert askers == [None]
+    assert await resets.forget_old() == 0
+    clock.advance(days=1, seconds=1)
+    assert await resets.forget_old() == 1

@@ -139,3 +139,16 @@ async def test_erasing_also_ends_ones_sessions_on_other_families_accounts(
     async with db.session() as session:
         assert (await session.exec(select(AccountSession))).all() == []
         assert len((await session.exec(select(Account))).all()) == 1  # the other family's
+
+
+async def test_a_second_acepto_keeps_the_first_date(db: Database) -> None:
+    clock = Clock()
+    privacy = Privacy(db, clock=clock)
+    await privacy.accept(FAMILY_OF_ACEPTO)
+    first = (await privacy.report(FAMILY_OF_ACEPTO)).accepted_at
+    clock.advance(days=3)
+    await privacy.accept(FAMILY_OF_ACEPTO)  # an old button pressed again
+    assert (await privacy.report(FAMILY_OF_ACEPTO)).accepted_at == first
+
+
+FAMILY_OF_ACEPTO = 6_100_000_001

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +188,7 @@ def test_no_production_module_creates_tables_without_the_migrations() -> None:
     assert offenders == []
 
 
-async def test_inbox_and_checklists_from_before_0011_go_to_their_persons_newest_account(
+async def test_inbox_and_checklists_from_before_0011_go_to_the_account_the_home_showed(
     db: Database,
 ) -> None:
     def upgrade_to(revision: str) -> Callable[[Connection], None]:
@@ -195,15 +196,21 @@ async def test_inbox_and_checklists_from_before_0011_go_to_their_persons_newest_
 
     async with db.engine.begin() as connection:
         await connection.run_sync(upgrade_to("0010_password_reset"))
-        for email in ("old@example.org", "new@example.org"):
+        # The newest verified account, not a newer one never verified.
+        for email, verified in (
+            ("older@example.org", datetime(2026, 1, 1)),
+            ("verified@example.org", datetime(2026, 1, 2)),
+            ("unverified@example.org", None),
+        ):
             await connection.execute(
                 text(
                     "INSERT INTO account (email, first_names, father_surname, mother_surname,"
                     " birth_date, country_code, password_hash, locale, telegram_user_id,"
-                    " telegram_chat_id, created_at) VALUES (:email, 'María', 'Pérez', '',"
-                    " '2015-03-09', 'VE', 'x', 'es', 42, 42, '2026-01-01 00:00:00')"
+                    " telegram_chat_id, created_at, verified_at) VALUES (:email, 'María',"
+                    " 'Pérez', '', '2015-03-09', 'VE', 'x', 'es', 42, 42, '2026-01-01 00:00:00',"
+                    " :verified)"
                 ),
-                {"email": email},
+                {"email": email, "verified": verified},
             )
         await connection.execute(
             text(
@@ -225,9 +232,13 @@ async def test_inbox_and_checklists_from_before_0011_go_to_their_persons_newest_
         )
     await db.create_schema()
     async with db.engine.connect() as connection:
-        newest = (await connection.execute(text("SELECT MAX(id) FROM account"))).scalar()
+        shown = (
+            await connection.execute(
+                text("SELECT id FROM account WHERE email = 'verified@example.org'")
+            )
+        ).scalar()
         for table in ("inboxmessage", "tramitechecklist"):
             owners = (await connection.execute(text(f"SELECT account_id FROM {table}"))).all()
-            assert owners == [(newest,)], table
+            assert owners == [(shown,)], table
         kinds = (await connection.execute(text("SELECT kind FROM inboxmessage"))).all()
         assert kinds == [("answer",)]

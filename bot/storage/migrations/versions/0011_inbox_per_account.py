@@ -3,7 +3,9 @@ user: one person may use several children's accounts, and a parent on a new phon
 the same account. The inbox also keeps the bot's own messages (their kind, not their words),
 and knows which were read: the home counts the unread ones.
 
-Rows made before this belong to their person's newest account, as the home showed them.
+Rows made before this belong to the account whose home showed them: the person's newest
+verified account, else its newest. A ticket also knows the account it was asked from, so its
+answers go there.
 
 Revision ID: 0011_inbox_per_account
 Revises: 0010_password_reset
@@ -20,9 +22,10 @@ down_revision: str | Sequence[str] | None = "0010_password_reset"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The account the home showed: the person's newest verified one, else its newest.
 NEWEST_ACCOUNT = (
-    "(SELECT MAX(account.id) FROM account"
-    " WHERE account.telegram_user_id = {table}.telegram_user_id)"
+    "(SELECT account.id FROM account WHERE account.telegram_user_id = {table}.telegram_user_id"
+    " ORDER BY account.verified_at IS NULL, account.id DESC LIMIT 1)"
 )
 
 
@@ -47,6 +50,7 @@ def upgrade() -> None:
             "fk_tramitechecklist_account_id_account", "account", ["account_id"], ["id"]
         )
         batch.create_index("ix_tramitechecklist_account_id", ["account_id"])
+    op.add_column("ticket", sa.Column("account_id", sa.Integer(), nullable=True))
     for table in ("inboxmessage", "tramitechecklist"):
         op.execute(f"UPDATE {table} SET account_id = {NEWEST_ACCOUNT.format(table=table)}")
 
@@ -60,6 +64,7 @@ def downgrade() -> None:
         batch.drop_column("kind")
         batch.drop_column("read_at")
         batch.alter_column("ticket_id", existing_type=sa.Integer(), nullable=False)
+    op.drop_column("ticket", "account_id")
     with op.batch_alter_table("tramitechecklist") as batch:
         batch.drop_index("ix_tramitechecklist_account_id")
         batch.drop_constraint("fk_tramitechecklist_account_id_account", type_="foreignkey")
