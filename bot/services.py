@@ -8,6 +8,7 @@ from bot.accounts import AccountService, PasswordResets
 from bot.accounts.sessions import Sessions
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
+from bot.open_questions import OpenQuestions
 from bot.privacy import Privacy
 from bot.registration import Registrations
 from bot.safety.flood import FloodGate
@@ -15,6 +16,7 @@ from bot.safety.foreign_chats import ForeignChats
 from bot.safety.updates import UpdateLedger
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
 from bot.tramites import Tramites
 
@@ -33,6 +35,8 @@ class Services:
     sessions: Sessions
     tramites: Tramites
     resets: PasswordResets
+    questions: OpenQuestions
+    turns: ChatTurns
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
@@ -43,5 +47,14 @@ class Services:
         await self.tickets.load_open()
         await self.languages.load()
 
+    async def refresh(self, telegram_user_id: int) -> None:
+        """Reads what the services keep in memory about one family, before each of its
+        updates: where processes share the database, another may have changed it."""
+        await self.registrations.refresh(telegram_user_id)
+        await self.questions.refresh(telegram_user_id)
+        await self.tickets.refresh(telegram_user_id)
+        await self.languages.refresh(telegram_user_id)
+
     async def close(self) -> None:
+        await self.turns.dispose()
         await self.database.dispose()

@@ -31,6 +31,16 @@ class Languages:
             found = await session.exec(select(FamilyLanguage))
             self._chosen = {row.telegram_user_id: row.locale for row in found.all()}
 
+    async def refresh(self, telegram_user_id: int) -> None:
+        """Reads the family's choice, before each of its updates: it may have chosen through
+        another process that shares the database."""
+        async with self._db.session() as session:
+            row = await session.get(FamilyLanguage, telegram_user_id)
+        if row is None:
+            self._chosen.pop(telegram_user_id, None)
+        else:
+            self._chosen[telegram_user_id] = row.locale
+
     def chosen(self, telegram_user_id: int) -> str | None:
         """The language the family chose, if it ever did."""
         return self._chosen.get(telegram_user_id)

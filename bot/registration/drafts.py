@@ -45,6 +45,8 @@ class Registrations:
         self._today = today
         # Families whose draft expired and who have not been told yet (see load_expired).
         self._expired: set[int] = set()
+        # Where each family that wrote lately stands: (chat, step), as `refresh` read it.
+        self._standing: dict[int, tuple[int, str]] = {}
 
     async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
         """The family's registration in progress; an expired one does not count.
@@ -61,13 +63,6 @@ class Registrations:
             self._move_to(draft, next_step(draft))
             await self._save(draft)
         return draft
-
-    async def in_progress(self) -> list[RegistrationDraft]:
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(RegistrationDraft).where(col(RegistrationDraft.expired_at).is_(None))
-            )
-            return list(found.all())
 
     async def expire_unfinished(self, older_than: timedelta) -> list[int]:
         """Forgets the answers of drafts untouched for `older_than`; returns their users' ids.
@@ -139,6 +134,32 @@ class Registrations:
                 )
             )
             self._expired = set(found.all())
+
+    async def refresh(self, telegram_user_id: int) -> None:
+        """Reads where the family stands, before each of its updates: another process that
+        shares the database may have moved its draft on, or expired it, since this one looked."""
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(
+                    RegistrationDraft.telegram_chat_id,
+                    RegistrationDraft.step,
+                    RegistrationDraft.expired_at,
+                ).where(col(RegistrationDraft.telegram_user_id) == telegram_user_id)
+            )
+            row = found.first()
+        self._standing.pop(telegram_user_id, None)
+        self._expired.discard(telegram_user_id)
+        if row is None:
+            return
+        chat_id, step, expired_at = row
+        if expired_at is not None:
+            self._expired.add(telegram_user_id)
+        else:
+            self._standing[telegram_user_id] = (chat_id, step)
+
+    def standing(self, telegram_user_id: int) -> tuple[int, str] | None:
+        """The chat and the step of the family's registration in progress, as of `refresh`."""
+        return self._standing.get(telegram_user_id)
 
     async def take_expiry_notice(self, telegram_user_id: int) -> bool:
         """True once for a family whose draft expired: it is told then, and the marker goes.

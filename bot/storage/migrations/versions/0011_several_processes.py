@@ -1,0 +1,46 @@
+"""Several processes on one database: the questions a chat has open outside the registration
+(so any process can take the answer), and when each update's handling finished (so a process
+that takes over knows which update the dead one cut short).
+
+Revision ID: 0011_several_processes
+Revises: 0010_password_reset
+Create Date: 2026-12-01
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011_several_processes"
+down_revision: str | Sequence[str] | None = "0010_password_reset"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    inspector = sa.inspect(op.get_bind())
+    # Made by `create_all` from these very models (see 0002): then nothing is missing.
+    if "openquestion" not in inspector.get_table_names():
+        op.create_table(
+            "openquestion",
+            sa.Column("telegram_user_id", sa.BigInteger(), autoincrement=False, nullable=False),
+            sa.Column("conversation", sa.String(length=32), nullable=False),
+            sa.Column("telegram_chat_id", sa.BigInteger(), nullable=False),
+            sa.Column("state", sa.String(length=32), nullable=False),
+            sa.Column("value", sa.String(length=320), nullable=True),
+            sa.Column("secret", sa.Boolean(), nullable=False),
+            sa.Column("expires_at", sa.DateTime(), nullable=False),
+            sa.PrimaryKeyConstraint("telegram_user_id", "conversation"),
+        )
+        op.create_index("ix_openquestion_expires_at", "openquestion", ["expires_at"])
+    columns = {column["name"] for column in inspector.get_columns("processedupdate")}
+    if "finished_at" not in columns:
+        with op.batch_alter_table("processedupdate") as batch_op:
+            batch_op.add_column(sa.Column("finished_at", sa.DateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("processedupdate") as batch_op:
+        batch_op.drop_column("finished_at")
+    op.drop_table("openquestion")
