@@ -59,7 +59,11 @@ async def test_a_chat_is_one_process_s_turn_at_a_time(
     await asyncio.wait_for(take(other, "elsewhere", CHAT + 1, 0), timeout=0.15)
     await take(other, "second", CHAT, 0)
     await first
-    assert order == ["first in", "elsewhere in", "elsewhere out", "first out"] + [
+    assert order == [
+        "first in",
+        "elsewhere in",
+        "elsewhere out",
+        "first out",
         "second in",
         "second out",
     ]
