@@ -25,6 +25,7 @@ from bot.safety.updates import UpdateLedger
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.agreement import SecretAgreement
 from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
 from bot.tramites import Tramites
@@ -65,6 +66,8 @@ COMMANDS = (
 
 # What the reset form's check is derived with, from the outbox's secret.
 RESET_FORM_KEY = b"ninez-migrante-bot password reset form v1"
+# What the processes of one database compare, to know they share the secret.
+AGREEMENT_KEY = b"ninez-migrante-bot one secret per database v1"
 
 # A family is told of its unverified account's deletion within minutes of the time, not an hour.
 UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
@@ -139,6 +142,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         # A chat's turn across processes is held for as long as its update runs: as many at
         # once as the update processor runs.
         ChatTurns(settings.database_url_async, at_once=MAX_RUNNING),
+        SecretAgreement(settings.database_url_async, seal.subkey(AGREEMENT_KEY).hex()),
     )
 
 

@@ -16,6 +16,7 @@ from bot.safety.foreign_chats import ForeignChats
 from bot.safety.updates import UpdateLedger
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.agreement import SecretAgreement
 from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
 from bot.tramites import Tramites
@@ -37,12 +38,14 @@ class Services:
     resets: PasswordResets
     questions: OpenQuestions
     turns: ChatTurns
+    agreement: SecretAgreement
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
     async def open(self) -> None:
         """Brings the schema to date, then reads what the services keep in memory."""
         await self.database.create_schema()
+        await self.agreement.join()
         await self.registrations.load_expired()
         await self.tickets.load_open()
         await self.languages.load()
@@ -57,4 +60,5 @@ class Services:
 
     async def close(self) -> None:
         await self.turns.dispose()
+        await self.agreement.leave()
         await self.database.dispose()

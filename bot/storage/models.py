@@ -153,6 +153,14 @@ class ProcessedUpdate(SQLModel, table=True):
     finished_at: NaiveDatetime | None = None
 
 
+class SealCheck(SQLModel, table=True):
+    """What the secret that seals the outbox's tokens makes, which tells nothing of it: every
+    process of one database must have the same (bot/storage/agreement.py)."""
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: str = Field(max_length=64)
+
+
 class OpenQuestion(SQLModel, table=True):
     """A question the bot asked a chat outside the registration (the login's address, then its
     password; the reset's address), awaiting its answer: in the database, so that whichever

@@ -339,3 +339,32 @@ async def test_two_processes_take_turns_and_one_carries_on_when_the_other_dies(
     assert sent_to >= {f.email for f in second}
     assert await processes[1].stop() == 0
     assert "Traceback" not in processes[1].seen, processes[1].seen
+
+
+async def test_a_process_with_another_secret_key_does_not_start_beside_the_others(
+    start_process, tmp_path: Path, telegram: LocalBotApi, shared_database: str
+) -> None:
+    def environment(name: str, secret_key: str) -> dict[str, str]:
+        return bot_environment(
+            tmp_path / name,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_BASE_URL=telegram.base_url,
+            DATABASE_URL=shared_database,
+            WEBHOOK_URL=f"http://127.0.0.1:{unused_port()}{PATH}",
+            SECRET_KEY=secret_key,
+            LOG_LEVEL="INFO",
+        )
+
+    running = await start_process(environment("first", "the secret of this database"))
+    await running.read_until("bot running", within=30)
+    # Its e-mails' tokens could not be opened by the other, nor the other's by it.
+    other = await start_process(environment("second", "a secret of its own"))
+    assert await asyncio.wait_for(other.process.wait(), timeout=30) == 2
+    await other.read_until("SECRET_KEY no es el mismo")
+    assert "Traceback" not in other.seen
+    assert await running.stop() == 0
+
+    # With none running, a new secret was set on purpose: it is taken.
+    changed = await start_process(environment("first", "the new secret of this database"))
+    await changed.read_until("bot running", within=30)
+    assert await changed.stop() == 0

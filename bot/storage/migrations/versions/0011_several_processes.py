@@ -1,6 +1,7 @@
 """Several processes on one database: the questions a chat has open outside the registration
-(so any process can take the answer), and when each update's handling finished (so a process
-that takes over knows which update the dead one cut short).
+(so any process can take the answer), when each update's handling finished (so a process that
+takes over knows which update the dead one cut short), and what the processes' secret makes
+(so that one with another secret does not start).
 
 Revision ID: 0011_several_processes
 Revises: 0010_password_reset
@@ -34,6 +35,13 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("telegram_user_id", "conversation"),
         )
         op.create_index("ix_openquestion_expires_at", "openquestion", ["expires_at"])
+    if "sealcheck" not in inspector.get_table_names():
+        op.create_table(
+            "sealcheck",
+            sa.Column("id", sa.Integer(), nullable=False),
+            sa.Column("fingerprint", sa.String(length=64), nullable=False),
+            sa.PrimaryKeyConstraint("id"),
+        )
     columns = {column["name"] for column in inspector.get_columns("processedupdate")}
     if "finished_at" not in columns:
         with op.batch_alter_table("processedupdate") as batch_op:
@@ -43,4 +51,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("processedupdate") as batch_op:
         batch_op.drop_column("finished_at")
+    op.drop_table("sealcheck")
     op.drop_table("openquestion")
