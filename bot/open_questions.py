@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage import Database, OpenQuestion, utcnow
 
@@ -31,19 +32,18 @@ class OpenQuestions:
         # (and as this process changed it since).
         self._asked: dict[int, dict[str, Asked]] = {}
 
-    async def refresh(self, telegram_user_id: int) -> None:
+    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
         """Reads the family's open questions, before each of its updates: another process that
         shares the database may have asked or closed one. One past its time counts as none."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(OpenQuestion)
-                .where(col(OpenQuestion.telegram_user_id) == telegram_user_id)
-                .where(col(OpenQuestion.expires_at) > self._clock())
-            )
-            asked = {
-                row.conversation: Asked(row.telegram_chat_id, row.state, row.value, row.secret)
-                for row in found
-            }
+        found = await session.exec(
+            select(OpenQuestion)
+            .where(col(OpenQuestion.telegram_user_id) == telegram_user_id)
+            .where(col(OpenQuestion.expires_at) > self._clock())
+        )
+        asked = {
+            row.conversation: Asked(row.telegram_chat_id, row.state, row.value, row.secret)
+            for row in found
+        }
         if asked:
             self._asked[telegram_user_id] = asked
         else:

@@ -52,11 +52,13 @@ class Services:
 
     async def refresh(self, telegram_user_id: int) -> None:
         """Reads what the services keep in memory about one family, before each of its
-        updates: where processes share the database, another may have changed it."""
-        await self.registrations.refresh(telegram_user_id)
-        await self.questions.refresh(telegram_user_id)
-        await self.tickets.refresh(telegram_user_id)
-        await self.languages.refresh(telegram_user_id)
+        updates: where processes share the database, another may have changed it. One
+        transaction for all (on SQLite each takes the write lock)."""
+        async with self.database.session() as session:
+            await self.registrations.refresh(telegram_user_id, session)
+            await self.questions.refresh(telegram_user_id, session)
+            await self.tickets.refresh(telegram_user_id, session)
+            await self.languages.refresh(telegram_user_id, session)
 
     async def close(self) -> None:
         await self.turns.dispose()

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
 from bot.registration.form import (
@@ -135,18 +136,17 @@ class Registrations:
             )
             self._expired = set(found.all())
 
-    async def refresh(self, telegram_user_id: int) -> None:
+    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
         """Reads where the family stands, before each of its updates: another process that
         shares the database may have moved its draft on, or expired it, since this one looked."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(
-                    RegistrationDraft.telegram_chat_id,
-                    RegistrationDraft.step,
-                    RegistrationDraft.expired_at,
-                ).where(col(RegistrationDraft.telegram_user_id) == telegram_user_id)
-            )
-            row = found.first()
+        found = await session.exec(
+            select(
+                RegistrationDraft.telegram_chat_id,
+                RegistrationDraft.step,
+                RegistrationDraft.expired_at,
+            ).where(col(RegistrationDraft.telegram_user_id) == telegram_user_id)
+        )
+        row = found.first()
         self._standing.pop(telegram_user_id, None)
         self._expired.discard(telegram_user_id)
         if row is None:

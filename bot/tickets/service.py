@@ -67,20 +67,19 @@ class Tickets:
     async def load_open(self) -> None:
         self._open_users = {ticket.telegram_user_id for ticket in await self.pending()}
 
-    async def refresh(self, telegram_user_id: int) -> None:
+    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
         """Reads whether the family has a ticket open, before each of its updates: another
         process that shares the database may have opened or closed it."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(Ticket.id)
-                .where(col(Ticket.telegram_user_id) == telegram_user_id)
-                .where(col(Ticket.status) == OPEN)
-                .limit(1)
-            )
-            if found.first() is None:
-                self._open_users.discard(telegram_user_id)
-            else:
-                self._open_users.add(telegram_user_id)
+        found = await session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.telegram_user_id) == telegram_user_id)
+            .where(col(Ticket.status) == OPEN)
+            .limit(1)
+        )
+        if found.first() is None:
+            self._open_users.discard(telegram_user_id)
+        else:
+            self._open_users.add(telegram_user_id)
 
     def has_open_ticket(self, telegram_user_id: int) -> bool:
         """Whether the family's messages go to a ticket (a quick check; open_for reads it)."""
