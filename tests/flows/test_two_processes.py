@@ -315,6 +315,20 @@ async def test_two_processes_take_turns_and_one_carries_on_when_the_other_dies(
         sent_to = sorted(rcpt for e in smtp.envelopes for rcpt in e.rcpt_tos)
         assert sent_to == sorted(f.email for f in first)
 
+        # The login's question is in the database too: with nobody else writing, its three
+        # updates go to one process, the other, the first.
+        family = first[0]
+        before = dict(webhooks.answered)
+        asked = await family.user.reply("/ingresar")
+        assert "escriba el correo electrónico de la cuenta" in asked["text"]
+        asked = await family.user.reply(family.email)
+        assert "Ahora escriba la contraseña" in asked["text"]
+        password = await family.user.send(family.password)
+        told = await family.user.wait_for()
+        assert "todavía no está validada" in told["text"]  # the password was right
+        assert password["message_id"] in family.user.deleted_message_ids
+        assert all(webhooks.answered[url] > before[url] for url in urls), webhooks.answered
+
         # 2. One process dies in the middle of thirty registrations; the other carries on.
         second = families(telegram, 62000, "dos")
         registering = asyncio.gather(*(register(family) for family in second))
