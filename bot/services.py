@@ -43,12 +43,10 @@ class Services:
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
     async def open(self) -> None:
-        """Brings the schema to date, then reads what the services keep in memory."""
+        """Brings the schema to date, and agrees on the secret with the other processes. What
+        the services keep in memory about a family is read at each of its updates (refresh)."""
         await self.database.create_schema()
         await self.agreement.join()
-        await self.registrations.load_expired()
-        await self.tickets.load_open()
-        await self.languages.load()
 
     async def refresh(self, telegram_user_id: int) -> None:
         """Reads what the services keep in memory about one family, before each of its

@@ -27,11 +27,6 @@ class Languages:
         self._db = database
         self._chosen: dict[int, str] = {}
 
-    async def load(self) -> None:
-        async with self._db.session() as session:
-            found = await session.exec(select(FamilyLanguage))
-            self._chosen = {row.telegram_user_id: row.locale for row in found.all()}
-
     async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
         """Reads the family's choice, before each of its updates: it may have chosen through
         another process that shares the database."""

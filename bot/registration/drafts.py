@@ -44,7 +44,7 @@ class Registrations:
         self._accounts = accounts
         self._check_deliverability = check_deliverability
         self._today = today
-        # Families whose draft expired and who have not been told yet (see load_expired).
+        # Families whose draft expired and who have not been told yet, as `refresh` read it.
         self._expired: set[int] = set()
         # Where each family that wrote lately stands: (chat, step), as `refresh` read it.
         self._standing: dict[int, tuple[int, str]] = {}
@@ -125,16 +125,6 @@ class Registrations:
         if draft is not None:
             self._offer_quick_answers(draft)
             await self._save(draft)
-
-    async def load_expired(self) -> None:
-        """Reads which families have an expired draft they were not told of yet."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(RegistrationDraft.telegram_user_id).where(
-                    col(RegistrationDraft.expired_at).is_not(None)
-                )
-            )
-            self._expired = set(found.all())
 
     async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
         """Reads where the family stands, before each of its updates: another process that
