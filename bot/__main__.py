@@ -18,6 +18,7 @@ from bot.app import start_bot
 from bot.i18n import SUPPORTED_LOCALES, CatalogMissing, translations
 from bot.runtime.running import TelegramUnreachable, TokenRefused
 from bot.settings import Settings, SettingsError, load_settings
+from bot.storage.agreement import SecretDiffers
 
 logger = logging.getLogger("bot")
 
@@ -77,6 +78,13 @@ def main() -> None:
     except TokenRefused:
         print("No se pudo iniciar — Telegram rechazó TELEGRAM_BOT_TOKEN", file=sys.stderr)
         raise SystemExit(1) from None
+    except SecretDiffers:
+        print(
+            "No se pudo iniciar — SECRET_KEY no es el mismo que el de los otros procesos que "
+            "usan esta base de datos",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
     except TelegramUnreachable as error:
         # Telegram (or TELEGRAM_BASE_URL) unreachable at start-up: say so in one line; a
         # supervisor restarts the bot.

@@ -12,19 +12,22 @@ from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
+from bot.open_questions import OpenQuestions
 from bot.privacy import Privacy
 from bot.registration import Registrations
 from bot.runtime import jobs
 from bot.runtime.application import Application
 from bot.runtime.commands import publish_for_chat
 from bot.runtime.errors import ErrorHook
-from bot.runtime.persistence import ConversationLoader
+from bot.runtime.processing import MAX_RUNNING
 from bot.runtime.running import RunningBot, UpdateQueue, Wiring
 from bot.runtime.running import start_bot as start_runtime
 from bot.safety.updates import UpdateLedger
 from bot.services import Services
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.agreement import SecretAgreement
+from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
 from bot.tramites import Tramites
 from conversations import (
@@ -64,6 +67,8 @@ COMMANDS = (
 
 # What the reset form's check is derived with, from the outbox's secret.
 RESET_FORM_KEY = b"ninez-migrante-bot password reset form v1"
+# What the processes of one database compare, to know they share the secret.
+AGREEMENT_KEY = b"ninez-migrante-bot one secret per database v1"
 
 # A family is told of its unverified account's deletion within minutes of the time, not an hour.
 UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
@@ -135,6 +140,11 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         Sessions(database, accounts.passwords),
         Tramites(database),
         resets,
+        OpenQuestions(database),
+        # A chat's turn across processes is held for as long as its update runs: as many at
+        # once as the update processor runs.
+        ChatTurns(settings.database_url_async, at_once=MAX_RUNNING),
+        SecretAgreement(settings.database_url_async, seal.subkey(AGREEMENT_KEY).hex()),
     )
 
 
@@ -203,17 +213,12 @@ def _password_changed(outcome: ResetOutcome) -> object:
     return notices.AccountPasswordChanged(outcome)
 
 
-def _conversations(services: Services) -> dict[str, ConversationLoader]:
-    return {registration.NAME: lambda: registration.saved_conversations(services)}
-
-
 def wiring(settings: Settings) -> Wiring:
     return Wiring(
         services=lambda link_base, news: build_services(settings, link_base, news),
         handlers=register_handlers,
         verified=_verified,
         password_changed=_password_changed,
-        conversations=_conversations,
         family_commands=COMMANDS,
         volunteer_commands=volunteers.COMMANDS,
     )

@@ -9,6 +9,7 @@ from bot.accounts.sessions import Sessions
 from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
+from bot.open_questions import OpenQuestions
 from bot.privacy import Privacy
 from bot.registration import Registrations
 from bot.safety.flood import FloodGate
@@ -16,6 +17,8 @@ from bot.safety.foreign_chats import ForeignChats
 from bot.safety.updates import UpdateLedger
 from bot.settings import Settings
 from bot.storage import Database
+from bot.storage.agreement import SecretAgreement
+from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
 from bot.tramites import Tramites
 
@@ -35,15 +38,29 @@ class Services:
     sessions: Sessions
     tramites: Tramites
     resets: PasswordResets
+    questions: OpenQuestions
+    turns: ChatTurns
+    agreement: SecretAgreement
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
     async def open(self) -> None:
-        """Brings the schema to date, then reads what the services keep in memory."""
+        """Brings the schema to date, and agrees on the secret with the other processes. What
+        the services keep in memory about a family is read at each of its updates (refresh)."""
         await self.database.create_schema()
-        await self.registrations.load_expired()
-        await self.tickets.load_open()
-        await self.languages.load()
+        await self.agreement.join()
+
+    async def refresh(self, telegram_user_id: int) -> None:
+        """Reads what the services keep in memory about one family, before each of its
+        updates: where processes share the database, another may have changed it. One
+        transaction for all (on SQLite each takes the write lock)."""
+        async with self.database.session() as session:
+            await self.registrations.refresh(telegram_user_id, session)
+            await self.questions.refresh(telegram_user_id, session)
+            await self.tickets.refresh(telegram_user_id, session)
+            await self.languages.refresh(telegram_user_id, session)
 
     async def close(self) -> None:
+        await self.turns.dispose()
+        await self.agreement.leave()
         await self.database.dispose()

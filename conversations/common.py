@@ -33,10 +33,6 @@ from conversations.callbacks import home_rows, menu_rows
 logger = logging.getLogger(__name__)
 
 
-# In a person's user_data while a conversation waits for a password: whatever else would take
-# the message (a ticket open meanwhile) must not pass it on.
-AWAITING_SECRET = "awaiting_secret"
-
 # Where the root puts how to publish one chat's command menu in a language.
 CHAT_MENU_KEY = "publish_chat_menu"
 ChatMenu = Callable[[Bot, int, str], Awaitable[None]]

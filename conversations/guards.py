@@ -1,5 +1,6 @@
 """Checks every update passes before any conversation sees it: a flood is slowed down, a
-redelivered update is dropped, and a family whose draft expired is told so once."""
+redelivered update is dropped (or, when a process died handling it, the family is asked its
+current question again), and a family whose draft expired is told so once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from conversations.common import reply, services, texts
+from bot.safety.updates import Seen
+from conversations.common import reply, resume_registration, services, texts
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,17 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
             raise ApplicationHandlerStop
 
-    if not await found.updates.first_time(update.update_id):
+    seen = await found.updates.take(update.update_id)
+    if seen is Seen.HANDLED:
         logger.info("update %s was delivered again; handled once already", update.update_id)
+        raise ApplicationHandlerStop
+    if seen is Seen.CUT_SHORT:
+        # The process that took it died while handling it: part of it may be done (an answer
+        # saved), so it is not handled again; the family is shown where it stands instead,
+        # and answers that.
+        logger.info("update %s was cut short before; the chat is resumed", update.update_id)
+        if user is not None:
+            await resume_registration(context, user.id, "")
         raise ApplicationHandlerStop
 
     if user is not None and await found.registrations.take_expiry_notice(user.id):

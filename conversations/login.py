@@ -20,18 +20,17 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
 
 from bot.accounts.sessions import LoginStatus
 from bot.i18n import Translate
+from bot.runtime.conversations import StoredConversation
 from bot.services import Services
 from bot.storage import Account, utcnow
 from conversations.callbacks import ASK_RESET, CLAVE_UNICA, LOG_IN, LOG_OUT, REMEMBER
 from conversations.common import (
-    AWAITING_SECRET,
     button_fields,
     delete_quietly,
     home_of,
@@ -45,8 +44,12 @@ from conversations.common import (
 )
 
 ASKING_EMAIL, ASKING_PASSWORD = "login_email", "login_password"
+# A login left unanswered this long is forgotten: a message written later is not taken for a
+# password, and the address is kept no longer.
 LOGIN_PATIENCE = timedelta(minutes=10)
-_EMAIL = "login_email"
+# The login's question, in the database (bot.open_questions): whichever process takes the
+# password knows it is one, and which address it goes with.
+NAME = "login"
 
 
 def _help_rows(_: Translate) -> list[list[tuple[str, str]]]:
@@ -56,8 +59,14 @@ def _help_rows(_: Translate) -> list[list[tuple[str, str]]]:
     ]
 
 
-async def start_login(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+async def start_login(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     await settle_button(update)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return ConversationHandler.END
+    await services(context).questions.ask(
+        user.id, chat.id, NAME, ASKING_EMAIL, patience=LOGIN_PATIENCE
+    )
     _ = texts(update, context)
     await reply(
         update,
@@ -74,13 +83,20 @@ async def start_login(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str
 
 
 async def receive_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    message = update.effective_message
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     _ = texts(update, context)
-    if message is None or not message.text or context.user_data is None:
+    if message is None or not message.text or user is None or chat is None:
         return ASKING_EMAIL
-    # In memory only, for the next message: an address is not a secret, but it is not kept.
-    context.user_data[_EMAIL] = message.text.strip()[:320]
-    context.user_data[AWAITING_SECRET] = True
+    # Kept for the next message only, at most LOGIN_PATIENCE: an address is not a secret.
+    await services(context).questions.ask(
+        user.id,
+        chat.id,
+        NAME,
+        ASKING_PASSWORD,
+        patience=LOGIN_PATIENCE,
+        value=message.text.strip()[:320],
+        secret=True,
+    )
     await reply(
         update, context, _("Ahora escriba la contraseña. Borraré su mensaje apenas lo lea.")
     )
@@ -90,7 +106,7 @@ async def receive_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> s
 async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     _ = texts(update, context)
-    if message is None or user is None or chat is None or context.user_data is None:
+    if message is None or user is None or chat is None:
         return ConversationHandler.END
     password = message.text or ""
     deleted = await delete_quietly(message)
@@ -102,9 +118,9 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             "dedo sobre el mensaje y elija «Eliminar»)."
         )
     )
-    email = str(context.user_data.pop(_EMAIL, ""))
-    context.user_data.pop(AWAITING_SECRET, None)
     found = services(context)
+    email = found.questions.value(user.id, NAME) or ""
+    await found.questions.close(user.id, NAME)
     outcome = await found.sessions.log_in(user.id, chat.id, email, password)
     if outcome.status is LoginStatus.IN and outcome.account is not None:
         await reply(
@@ -138,6 +154,7 @@ async def receive_password(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         await reply(update, context, before + "\n\n" + text, menu_keyboard(_))
         return ConversationHandler.END
+    await found.questions.ask(user.id, chat.id, NAME, ASKING_EMAIL, patience=LOGIN_PATIENCE)
     text = _("El correo o la contraseña no son correctos. Escriba otra vez el correo electrónico.")
     await reply(update, context, before + "\n\n" + text, keyboard(_help_rows(_)))
     return ASKING_EMAIL
@@ -203,21 +220,10 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | 
     return None  # the same question stands
 
 
-def _forget(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(_EMAIL, None)
-        context.user_data.pop(AWAITING_SECRET, None)
-
-
-async def timed_out(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Ten minutes without an answer: the address is forgotten, and a later message is not
-    taken for a password."""
-    _forget(context)
-
-
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await settle_button(update)
-    _forget(context)
+    if update.effective_user is not None:
+        await services(context).questions.close(update.effective_user.id, NAME)
     _ = texts(update, context)
     await reply(update, context, _("Listo, no inicié sesión."), menu_keyboard(_))
     return ConversationHandler.END
@@ -234,9 +240,10 @@ def _conversation() -> ConversationHandler[Any]:
     text = filters.TEXT & ~filters.COMMAND
     # A password may well start with "/": at the password, any text is taken, but /cancelar.
     password = filters.TEXT & ~filters.Regex(r"^/cancelar(@\w+)?\s*$")
-    return ConversationHandler(
-        name="login",
-        conversation_timeout=LOGIN_PATIENCE.total_seconds(),
+    return StoredConversation(
+        # The open question, read at every update, whichever process asked it.
+        state_of=lambda found, chat_id, user_id: found.questions.state(user_id, chat_id, NAME),
+        name=NAME,
         entry_points=[
             CommandHandler("ingresar", start_login, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_login, pattern=f"^{LOG_IN}$"),
@@ -244,7 +251,6 @@ def _conversation() -> ConversationHandler[Any]:
         states={
             ASKING_EMAIL: [MessageHandler(text, receive_email)],
             ASKING_PASSWORD: [MessageHandler(password, receive_password)],
-            ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)],
         },
         fallbacks=[
             CommandHandler("cancelar", cancel),

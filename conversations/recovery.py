@@ -27,6 +27,7 @@ from telegram.warnings import PTBUserWarning
 from bot.i18n import N_, Translate
 from bot.registration.results import Invalid, Valid
 from bot.registration.validation import validate_email
+from bot.runtime.conversations import StoredConversation
 from conversations.callbacks import ASK_RESET, RESET
 from conversations.common import (
     family_of,
@@ -47,6 +48,8 @@ END = ConversationHandler.END
 # A question left unanswered this long is dropped, so that a text written much later is not
 # taken for an e-mail address.
 WAIT_FOR_ADDRESS = timedelta(minutes=15)
+# The question, in the database (bot.open_questions), so that any process takes the answer.
+NAME = "recovery"
 
 ASK = N_(
     "Para elegir una contraseña nueva, escriba el correo electrónico de su cuenta. Le "
@@ -68,6 +71,13 @@ CANCELLED = N_("Listo, no cambié nada: su contraseña sigue siendo la misma.")
 
 async def ask_address(update: Update, context: ContextTypes.DEFAULT_TYPE) -> NoReturn:
     await settle_button(update)
+    family = family_of(update)
+    if family is None:
+        raise ApplicationHandlerStop(END)
+    user, chat = family
+    await services(context).questions.ask(
+        user.id, chat.id, NAME, ASKING_EMAIL, patience=WAIT_FOR_ADDRESS
+    )
     _ = texts(update, context)
     await reply(update, context, _(ASK))
     # Stops here: a registration in progress keeps its step, and hears nothing of this.
@@ -89,6 +99,7 @@ async def receive_address(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     # Whatever the service found (no account, an unverified one, too many requests this
     # hour), the family reads the same words.
     await services(context).resets.request(checked.value, requested_by=family[0].id)
+    await services(context).questions.close(family[0].id, NAME)
     await _done(update, context, family[0].id, _(SENT_IF_ANY), _)
     raise ApplicationHandlerStop(END)
 
@@ -111,6 +122,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> NoReturn
     family = family_of(update)
     _ = texts(update, context)
     if family is not None:
+        await services(context).questions.close(family[0].id, NAME)
         await _done(update, context, family[0].id, _(CANCELLED), _)
     raise ApplicationHandlerStop(END)
 
@@ -118,6 +130,8 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> NoReturn
 async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Another command or button: the family moved on. The question is dropped and the update
     goes on to whatever handles it (this is no ApplicationHandlerStop)."""
+    if update.effective_user is not None:
+        await services(context).questions.close(update.effective_user.id, NAME)
     return END
 
 
@@ -139,10 +153,13 @@ def build() -> ConversationHandler:
     ]
     with warnings.catch_warnings():
         # Buttons are tracked per chat, not per message, on purpose: one question at a time.
-        # python-telegram-bot warns about that combination; and about the timeout, which is
-        # meant to end a question left unanswered, whatever else the chat does meanwhile.
+        # python-telegram-bot warns about that combination.
         warnings.simplefilter("ignore", PTBUserWarning)
-        return ConversationHandler(
+        return StoredConversation(
+            # The open question, read at every update, whichever process asked it; it is
+            # dropped after WAIT_FOR_ADDRESS, whatever else the chat does meanwhile.
+            state_of=lambda found, chat_id, user_id: found.questions.state(user_id, chat_id, NAME),
+            name=NAME,
             entry_points=entry,
             states={
                 ASKING_EMAIL: [
@@ -157,7 +174,6 @@ def build() -> ConversationHandler:
                 MessageHandler(filters.COMMAND, leave),
                 CallbackQueryHandler(leave),
             ],
-            conversation_timeout=WAIT_FOR_ADDRESS,
         )
 
 

@@ -37,7 +37,7 @@ from bot.registration.form import (
     summary,
 )
 from bot.registration.results import Invalid, Result, Suggestion, Valid
-from bot.runtime.persistence import ConversationDict
+from bot.runtime.conversations import StoredConversation
 from bot.services import Services
 from bot.storage import InboxKind, RegistrationDraft, utcnow
 from conversations.callbacks import (
@@ -77,9 +77,13 @@ _FAILURES = "registration_failures"
 
 
 def state_of(draft: RegistrationDraft) -> str:
-    if draft.step == HUMAN_CHECK:
+    return _state_at(draft.step)
+
+
+def _state_at(step: str) -> str:
+    if step == HUMAN_CHECK:
         return CHECKING_HUMAN
-    if draft.step == SUMMARY:
+    if step == SUMMARY:
         return REVIEWING
     return ASKING
 
@@ -165,12 +169,12 @@ async def ask(
 
 
 async def resume(context: ContextTypes.DEFAULT_TYPE, telegram_user_id: int, before: str) -> bool:
-    """Asks a family's current registration question again (after a question to volunteers,
-    say); False when it has no registration in progress."""
+    """Asks a family's current registration question again, after `before` if any (after a
+    question to volunteers, say); False when it has no registration in progress."""
     draft = await services(context).registrations.current(telegram_user_id)
     if draft is None:
         return False
-    await ask(context, draft, before)
+    await ask(context, draft, *([before] if before else []))
     return True
 
 
@@ -495,12 +499,13 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 NAME = "registration"
 
 
-async def saved_conversations(found: Services) -> ConversationDict:
-    """Where each family stands, read back from the drafts after a restart."""
-    return {
-        (draft.telegram_chat_id, draft.telegram_user_id): state_of(draft)
-        for draft in await found.registrations.in_progress()
-    }
+def stored_state(found: Services, chat_id: int, user_id: int) -> str | None:
+    """Where the family stands in its chat, from its draft as read at the start of the update:
+    whichever process took its last answer."""
+    standing = found.registrations.standing(user_id)
+    if standing is None or standing[0] != chat_id:
+        return None
+    return _state_at(standing[1])
 
 
 def build() -> ConversationHandler:
@@ -520,10 +525,10 @@ def build() -> ConversationHandler:
 def _conversation(out_of_place: list[BaseHandler[Update, Any, object]]) -> ConversationHandler:
     text_answer = filters.TEXT & ~filters.COMMAND
     anything_else = ~filters.COMMAND
-    return ConversationHandler(
+    return StoredConversation(
+        # The state is the draft's step, read at every update: see stored_state.
+        state_of=stored_state,
         name=NAME,
-        # State lives in the drafts table; see saved_conversations and bot/runtime/persistence.py.
-        persistent=True,
         entry_points=[
             CommandHandler("crear_cuenta", start_registration, filters=filters.ChatType.PRIVATE),
             CallbackQueryHandler(start_registration, pattern=f"^{START_REGISTRATION}$"),

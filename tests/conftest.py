@@ -30,11 +30,11 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}"
         return
     url = os.environ["TEST_DATABASE_URL"]
-    await _empty_postgresql(url)
+    await empty_postgresql(url)
     yield url
 
 
-async def _empty_postgresql(url: str) -> None:
+async def empty_postgresql(url: str) -> None:
     # Tests run one after another on the one `test` database: each starts from nothing.
     engine = create_async_engine(async_database_url(url))
     try:

@@ -976,6 +976,15 @@ class LocalBotApi:
         self._redeliveries.append(update)
         self._pulse.fire()
 
+    async def take_updates(self, timeout: float = 1.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+        """Takes out the updates waiting, redeliveries first, waiting up to `timeout` for one:
+        what Telegram would POST to a webhook, for a caller that delivers them itself (to
+        several processes behind one webhook URL, say)."""
+        if not self._updates and not self._redeliveries:
+            await self._pulse.wait(timeout)
+        taken, self._redeliveries, self._updates = [*self._redeliveries, *self._updates], [], []
+        return taken
+
     def _notify(self, chat_id: int, message: dict[str, Any]) -> None:
         if self.on_bot_message is None:
             return

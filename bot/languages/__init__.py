@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import SUPPORTED_LOCALES, normalise_locale
 from bot.storage import (
@@ -26,10 +27,14 @@ class Languages:
         self._db = database
         self._chosen: dict[int, str] = {}
 
-    async def load(self) -> None:
-        async with self._db.session() as session:
-            found = await session.exec(select(FamilyLanguage))
-            self._chosen = {row.telegram_user_id: row.locale for row in found.all()}
+    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
+        """Reads the family's choice, before each of its updates: it may have chosen through
+        another process that shares the database."""
+        row = await session.get(FamilyLanguage, telegram_user_id)
+        if row is None:
+            self._chosen.pop(telegram_user_id, None)
+        else:
+            self._chosen[telegram_user_id] = row.locale
 
     def chosen(self, telegram_user_id: int) -> str | None:
         """The language the family chose, if it ever did."""

@@ -28,6 +28,7 @@ from bot.storage import (
     FamilyLanguage,
     InboxMessage,
     LoginFailure,
+    OpenQuestion,
     PasswordResetToken,
     PrivacyConsent,
     RegistrationDraft,
@@ -210,6 +211,9 @@ class Privacy:
             )
             await session.exec(
                 delete(FamilyLanguage).where(col(FamilyLanguage.telegram_user_id) == mine)
+            )
+            await session.exec(
+                delete(OpenQuestion).where(col(OpenQuestion.telegram_user_id) == mine)
             )
             await session.exec(
                 delete(PrivacyConsent).where(col(PrivacyConsent.telegram_user_id) == mine)

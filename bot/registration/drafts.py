@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
 from bot.registration.form import (
@@ -43,8 +44,10 @@ class Registrations:
         self._accounts = accounts
         self._check_deliverability = check_deliverability
         self._today = today
-        # Families whose draft expired and who have not been told yet (see load_expired).
+        # Families whose draft expired and who have not been told yet, as `refresh` read it.
         self._expired: set[int] = set()
+        # Where each family that wrote lately stands: (chat, step), as `refresh` read it.
+        self._standing: dict[int, tuple[int, str]] = {}
 
     async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
         """The family's registration in progress; an expired one does not count.
@@ -61,13 +64,6 @@ class Registrations:
             self._move_to(draft, next_step(draft))
             await self._save(draft)
         return draft
-
-    async def in_progress(self) -> list[RegistrationDraft]:
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(RegistrationDraft).where(col(RegistrationDraft.expired_at).is_(None))
-            )
-            return list(found.all())
 
     async def expire_unfinished(self, older_than: timedelta) -> list[int]:
         """Forgets the answers of drafts untouched for `older_than`; returns their users' ids.
@@ -130,15 +126,30 @@ class Registrations:
             self._offer_quick_answers(draft)
             await self._save(draft)
 
-    async def load_expired(self) -> None:
-        """Reads which families have an expired draft they were not told of yet."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(RegistrationDraft.telegram_user_id).where(
-                    col(RegistrationDraft.expired_at).is_not(None)
-                )
-            )
-            self._expired = set(found.all())
+    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
+        """Reads where the family stands, before each of its updates: another process that
+        shares the database may have moved its draft on, or expired it, since this one looked."""
+        found = await session.exec(
+            select(
+                RegistrationDraft.telegram_chat_id,
+                RegistrationDraft.step,
+                RegistrationDraft.expired_at,
+            ).where(col(RegistrationDraft.telegram_user_id) == telegram_user_id)
+        )
+        row = found.first()
+        self._standing.pop(telegram_user_id, None)
+        self._expired.discard(telegram_user_id)
+        if row is None:
+            return
+        chat_id, step, expired_at = row
+        if expired_at is not None:
+            self._expired.add(telegram_user_id)
+        else:
+            self._standing[telegram_user_id] = (chat_id, step)
+
+    def standing(self, telegram_user_id: int) -> tuple[int, str] | None:
+        """The chat and the step of the family's registration in progress, as of `refresh`."""
+        return self._standing.get(telegram_user_id)
 
     async def take_expiry_notice(self, telegram_user_id: int) -> bool:
         """True once for a family whose draft expired: it is told then, and the marker goes.

@@ -9,8 +9,7 @@ from telegram import LinkPreviewOptions, Update
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 from bot import logs
-from bot.runtime.persistence import ConversationLoader, DatabasePersistence
-from bot.runtime.processing import PerChatUpdateProcessor
+from bot.runtime.processing import Around, PerChatUpdateProcessor
 
 # Where the handlers find the services, in the Application's bot_data.
 SERVICES_KEY = "services"
@@ -22,7 +21,7 @@ def new_application(
     base_url: str | None,
     polling: bool,
     update_queue: asyncio.Queue[object],
-    conversations: dict[str, ConversationLoader],
+    around: Around,
 ) -> Application:
     logs.protect_secrets()
     builder = (
@@ -36,9 +35,10 @@ def new_application(
         # notifications waits its turn instead of failing with 429.
         .rate_limiter(AIORateLimiter(max_retries=3))
         # One family's slow moment (a hash, a relay queued for the group's rate limit) must not
-        # hold back the others; one family's own updates still go one at a time, in order.
-        .concurrent_updates(PerChatUpdateProcessor(chat_of))
-        .persistence(DatabasePersistence(conversations))
+        # hold back the others; one family's own updates still go one at a time, in order, and
+        # each inside `around` (its chat's turn across processes). No persistence: the
+        # conversations' states are read from the database at every update (StoredConversation).
+        .concurrent_updates(PerChatUpdateProcessor(chat_of, around=around))
     )
     if base_url:
         builder = builder.base_url(base_url)

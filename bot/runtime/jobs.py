@@ -19,7 +19,7 @@ KEEP_UPDATE_IDS = timedelta(days=7)
 async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Hourly: forget unfinished drafts past their time, old update ids, the taken addresses
     met more than a day ago, failed logins past their lock, long-ended sessions, reset links of
-    more than a day ago, and idle senders."""
+    more than a day ago, questions left unanswered, and idle senders."""
     found: Services = context.bot_data[SERVICES_KEY]
     expired = await found.registrations.expire_unfinished(
         timedelta(days=found.settings.draft_ttl_days)
@@ -35,9 +35,7 @@ async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
     await found.sessions.forget_old()
     await found.resets.forget_old()
     await found.accounts.forget_old_probes()
+    await found.questions.forget_expired()
     found.flood.forget_idle()
-    # What another process sharing the database changed meanwhile (an expiry, a ticket, a
-    # language) reaches this one's memory at least hourly.
-    await found.registrations.load_expired()
-    await found.tickets.load_open()
-    await found.languages.load()
+    # No reload of what another process changed: each update reads its own family's first
+    # (Services.refresh, under the chat's turn).

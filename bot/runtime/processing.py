@@ -11,13 +11,18 @@ conversations by chat and user, and every update of a conversation comes from it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from telegram.ext import BaseUpdateProcessor
 
 KeyOf = Callable[[object], Hashable | None]
+# What an update runs inside once its chat's turn in this process came (its turn across
+# processes, say); nothing by default.
+Around = Callable[[object], AbstractAsyncContextManager[object]]
 
 # Updates accepted at once (running or waiting for their chat's turn): a bound on memory.
 MAX_ACCEPTED = 256
@@ -31,10 +36,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     (None) are serialised with each other. At most `running` handlers run at once."""
 
     def __init__(
-        self, key_of: KeyOf, *, accepted: int = MAX_ACCEPTED, running: int = MAX_RUNNING
+        self,
+        key_of: KeyOf,
+        *,
+        around: Around | None = None,
+        accepted: int = MAX_ACCEPTED,
+        running: int = MAX_RUNNING,
     ) -> None:
         super().__init__(max_concurrent_updates=accepted)
         self._key_of = key_of
+        self._around: Around = around or (lambda _update: contextlib.nullcontext())
+        # Who waits for an update to be through (a webhook request, to answer Telegram).
+        self._waiters: dict[int, asyncio.Future[bool]] = {}
         self.max_running = running
         self._running = asyncio.Semaphore(running)
         # Per key: its lock and how many updates hold or wait for it, so that the entry of a
@@ -46,6 +59,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     def waiting_chats(self) -> int:
         """Chats with an update running or waiting; none are kept once they are quiet."""
         return len(self._turns)
+
+    def when_through(self, update: object) -> asyncio.Future[bool]:
+        """Resolves once `update`, handed to the Application after this call, is through: True
+        when its handling ended, False when it was cut short (cancelled, or its turn failed)."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiters[id(update)] = future
+        return future
 
     def cancel_in_flight(self) -> int:
         """Cancels every update running or waiting for its turn; returns how many. For a stop
@@ -64,16 +84,20 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if lock is None:
             lock = asyncio.Lock()
         self._turns[key] = (lock, users + 1)
-        started = False
+        started = ended = False
         try:
             # asyncio.Lock wakes its waiters first come, first served, and the Application
             # hands updates over in the order they arrived: a chat's updates keep their order.
-            async with lock, self._running:
+            async with lock, self._running, self._around(update):
                 started = True
                 await coroutine
+            ended = True
         finally:
             if not started and inspect.iscoroutine(coroutine):
-                coroutine.close()  # cancelled while waiting: it will never run
+                coroutine.close()  # cancelled while waiting, or no turn: it will never run
+            waiter = self._waiters.pop(id(update), None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(ended)
             if task is not None:
                 self._in_flight.discard(task)
             lock, users = self._turns[key]

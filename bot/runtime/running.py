@@ -26,8 +26,8 @@ from bot.accounts import ResetOutcome, ResetStatus, VerifyOutcome, VerifyStatus
 from bot.runtime.application import SERVICES_KEY, new_application
 from bot.runtime.commands import Menu, publish_commands
 from bot.runtime.errors import ERROR_HOOK, ErrorHook, on_error
-from bot.runtime.persistence import ConversationLoader
 from bot.runtime.processing import PerChatUpdateProcessor
+from bot.runtime.turns import UpdateTurns
 from bot.services import Services
 from bot.settings import Settings
 from bot.web.pages import ResetForm, WebServer, build_web_app
@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 # worker (stopped at the same time) a little less, and the rest takes well under a second.
 UPDATES_STOP_GRACE = 6.0
 OUTBOX_STOP_GRACE = 5.0
+
+# How long a webhook request waits for its update to be handled before it is answered anyway.
+WEBHOOK_PATIENCE = 20.0
 
 # The bot's own news, put on the update queue for its handlers: what the services report.
 UpdateQueue = asyncio.Queue[object]
@@ -55,14 +58,12 @@ class TelegramUnreachable(Exception):
 class Wiring:
     """What the composition root gives the runtime: how to build the services (with the link
     base and the queue their news goes to), how to register the handlers, the news a verified
-    link and a new password make, the registration's persistent conversations, and the command
-    menus."""
+    link and a new password make, and the command menus."""
 
     services: Callable[[str, UpdateQueue], Services]
     handlers: Callable[[Application, Services], None]
     verified: Callable[[VerifyOutcome], object]
     password_changed: Callable[[ResetOutcome], object]
-    conversations: Callable[[Services], dict[str, ConversationLoader]]
     family_commands: Menu
     volunteer_commands: Menu
 
@@ -148,17 +149,19 @@ class RunningBot:
             raise
 
     def _application(self, services: Services) -> Application:
+        turns = UpdateTurns(services)
         application = new_application(
             token=self.token,
             base_url=self.base_url,
             polling=not self.webhook,
             update_queue=self.update_queue,
-            conversations=self.wiring.conversations(services),
+            around=turns,
         )
         application.bot_data[SERVICES_KEY] = services
         application.bot_data[ERROR_HOOK] = self.on_error
         self.wiring.handlers(application, services)
         application.add_error_handler(on_error)
+        turns.watch(application)
         return application
 
     async def _take_updates(self, application: Application) -> None:
@@ -275,7 +278,20 @@ class RunningBot:
             update = Update.de_json(await request.json(), self.application.bot)
         except ValueError:
             return Response(status_code=400)
+        processor = self.application.update_processor
+        if not isinstance(processor, PerChatUpdateProcessor):
+            await self.update_queue.put(update)
+            return Response(status_code=200)
+        # Answered once the update is handled, not when it is queued: Telegram redelivers what
+        # it got no answer for, so the update of a process that dies meanwhile reaches another
+        # (which the ledger tells that it was cut short, if it was begun).
+        through = processor.when_through(update)
         await self.update_queue.put(update)
+        done, _ = await asyncio.wait({through}, timeout=WEBHOOK_PATIENCE)
+        if done and not through.result():
+            return Response(status_code=503)  # cut short here: Telegram sends it again
+        # Past WEBHOOK_PATIENCE (a reply queued behind a group's rate limit) it is answered
+        # anyway, before Telegram gives up on the request and sends it again.
         return Response(status_code=200)
 
 

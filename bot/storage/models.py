@@ -160,6 +160,37 @@ class ProcessedUpdate(SQLModel, table=True):
 
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     processed_at: NaiveDatetime = Field(default_factory=utcnow, index=True)
+    # Set when its handling ended, where processes share the database (PostgreSQL): a
+    # redelivered update without it was cut short by a process that died while handling it.
+    finished_at: NaiveDatetime | None = None
+
+
+class SealCheck(SQLModel, table=True):
+    """What the secret that seals the outbox's tokens makes, which tells nothing of it: every
+    process of one database must have the same (bot/storage/agreement.py)."""
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: str = Field(max_length=64)
+
+
+class OpenQuestion(SQLModel, table=True):
+    """A question the bot asked a chat outside the registration (the login's address, then its
+    password; the reset's address), awaiting its answer: in the database, so that whichever
+    process takes the next message knows what it answers."""
+
+    telegram_user_id: int = Field(
+        sa_column=Column(BigInteger, primary_key=True, autoincrement=False)
+    )
+    # Which conversation asked ("login", "recovery"): one open question of each at a time.
+    conversation: str = Field(primary_key=True, max_length=32)
+    telegram_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    state: str = Field(max_length=32)
+    # What the next step needs of this one: the login's e-mail address until the password.
+    value: str | None = Field(default=None, max_length=320)
+    # The answer awaited is a password: whatever else would take the message must not pass it on.
+    secret: bool = False
+    # A question left unanswered this long is dropped: a text written much later is no answer.
+    expires_at: NaiveDatetime = Field(index=True)
 
 
 class Ticket(SQLModel, table=True):

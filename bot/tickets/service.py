@@ -60,12 +60,23 @@ class Tickets:
     def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = database
         self._clock = clock
-        # Who has a ticket open, asked of every message a family sends: kept in memory, from
-        # the database at start-up (load_open) and then by this service's own changes.
+        # Who has a ticket open, asked of every message a family sends: kept in memory, read
+        # at each of the family's updates (refresh) and then by this service's own changes.
         self._open_users: set[int] = set()
 
-    async def load_open(self) -> None:
-        self._open_users = {ticket.telegram_user_id for ticket in await self.pending()}
+    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
+        """Reads whether the family has a ticket open, before each of its updates: another
+        process that shares the database may have opened or closed it."""
+        found = await session.exec(
+            select(Ticket.id)
+            .where(col(Ticket.telegram_user_id) == telegram_user_id)
+            .where(col(Ticket.status) == OPEN)
+            .limit(1)
+        )
+        if found.first() is None:
+            self._open_users.discard(telegram_user_id)
+        else:
+            self._open_users.add(telegram_user_id)
 
     def has_open_ticket(self, telegram_user_id: int) -> bool:
         """Whether the family's messages go to a ticket (a quick check; open_for reads it)."""

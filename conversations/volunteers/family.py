@@ -24,7 +24,6 @@ from bot.services import Services
 from bot.storage import ClosedBy, RelayDirection
 from conversations.callbacks import ASK_VOLUNTEER, CLOSE_TICKET, HELPED
 from conversations.common import (
-    AWAITING_SECRET,
     button_fields,
     delete_quietly,
     family_of,
@@ -152,8 +151,9 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
             ),
         )
         raise ApplicationHandlerStop
-    awaiting_secret = context.user_data is not None and context.user_data.get(AWAITING_SECRET)
-    if awaiting_secret or await _holds_password(found, user.id, message):
+    # A conversation waits for a password (the login's): whatever else takes the message must
+    # not pass it on.
+    if found.questions.awaits_secret(user.id) or await _holds_password(found, user.id, message):
         if await delete_quietly(message):
             text = _(
                 "Borré su mensaje y no lo pasé a los voluntarios: tenía su contraseña. No la "

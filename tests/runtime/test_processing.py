@@ -4,8 +4,12 @@ side, and at most `running` handlers at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+
+import pytest
 
 from bot.runtime.processing import PerChatUpdateProcessor
 
@@ -125,3 +129,28 @@ async def test_a_stop_that_cannot_wait_cancels_what_runs_and_what_waits() -> Non
     assert inspect.getcoroutinestate(behind) == inspect.CORO_CLOSED
     assert processor.waiting_chats == 0
     assert processor.cancel_in_flight() == 0
+
+
+async def test_each_update_runs_inside_around_and_its_waiter_hears_how_it_ended() -> None:
+    events: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def around(update: object) -> AsyncIterator[None]:
+        assert isinstance(update, Note)
+        if update.name == "no turn":
+            raise RuntimeError("the database is away")
+        events.append(f"turn {update.name}")
+        yield
+        events.append(f"done {update.name}")
+
+    processor = PerChatUpdateProcessor(key_of, around=around)
+    recorder = Recorder()
+    handled, refused = Note(1, "a"), Note(1, "no turn")
+    through, not_through = processor.when_through(handled), processor.when_through(refused)
+    await processor.do_process_update(handled, recorder.handle(handled, 0))
+    skipped = recorder.handle(refused, 0)
+    with pytest.raises(RuntimeError):
+        await processor.do_process_update(refused, skipped)
+    assert inspect.getcoroutinestate(skipped) == inspect.CORO_CLOSED
+    assert events == ["turn a", "done a"] and recorder.events == ["start a", "end a"]
+    assert through.result() is True and not_through.result() is False
