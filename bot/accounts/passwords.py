@@ -14,6 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 128
 
+# argon2-cffi's defaults: RFC 9106's low-memory profile (t=3, m=64 MiB, p=4).
+HASHER = PasswordHasher()
+
 
 class PasswordHashing:
     """Argon2id (argon2-cffi's defaults, RFC 9106's low-memory profile), off the event loop."""
@@ -21,7 +24,7 @@ class PasswordHashing:
     def __init__(
         self, hasher: PasswordHasher | None = None, *, parallel: int | None = None
     ) -> None:
-        self._hasher = hasher or PasswordHasher()
+        self._hasher = hasher or HASHER
         # Each hash keeps a core busy and holds 64 MiB for ~0.1 s. Families' updates run side by
         # side, but hashes on every core would starve the event loop (every other family's
         # reply) and only add memory: one core stays free, the other hashes wait here.
