@@ -25,6 +25,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -55,7 +56,8 @@ class Load:
     database_url: str | None = None
     rate_limiter: bool = False
     reply_timeout: float = 60.0
-    profile: Path | None = None  # a py-spy flame graph of the bot during phase 2
+    profile: Path | None = None  # py-spy's samples of the bot during phase 2
+    first_phases_only: bool = False  # warm-up and phase 2 only: for profiling
 
 
 def _proc_stat(pid: int) -> tuple[float, float]:
@@ -249,8 +251,8 @@ async def measure(kind: str, load: Load) -> dict[str, Any]:
             async with Phase("paced, before the e-mail", measured, api) as phase:
                 await _gather(families, phase, BEFORE_EMAIL, load.think, load.reply_timeout)
             if profiler is not None:
-                profiler.terminate()
-                profiler.wait()
+                profiler.send_signal(signal.SIGINT)  # py-spy writes its samples on SIGINT
+                profiler.wait(timeout=30)
             result["paced_before_email"] = phase.result()
             in_progress = sum(not f.failed for f in families)
             grown = phase.rss_after_kib - phase.rss_before_kib
@@ -259,6 +261,8 @@ async def measure(kind: str, load: Load) -> dict[str, Any]:
                 "rss_with_them_kib": phase.rss_after_kib,
                 "kib_per_conversation": grown / in_progress if in_progress else None,
             }
+            if load.first_phases_only:
+                return result
 
             async with Phase("burst", measured, api) as phase:
                 await _gather(families, phase, [EMAIL], 0.0, load.reply_timeout)
@@ -296,7 +300,6 @@ def _profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
             "--pid",
             str(pid),
             "--threads",
-            "--idle",
             "--format",
             "raw",
             "--rate",
