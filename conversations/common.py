@@ -23,6 +23,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
 from bot.i18n import Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
+from bot.registration.drafts import DraftRead
 from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.splitting import split_text
@@ -48,6 +49,22 @@ Resume = Callable[[ContextTypes.DEFAULT_TYPE, int, str], Awaitable[bool]]
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     found: Services = context.bot_data[SERVICES_KEY]
     return found
+
+
+# python-telegram-bot makes one CallbackContext per update, for every handler group: what the
+# guards read of the database as the update arrived lives there, and dies with the update.
+_ARRIVAL = "_draft_as_arrived"
+
+
+def arrived(context: ContextTypes.DEFAULT_TYPE, read: DraftRead) -> None:
+    """Keeps the family's draft as the guards read it, for this update's handlers."""
+    setattr(context, _ARRIVAL, read)
+
+
+def draft_as_arrived(context: ContextTypes.DEFAULT_TYPE) -> DraftRead | None:
+    """The family's draft as read when this update arrived; None when it was not read."""
+    read: DraftRead | None = getattr(context, _ARRIVAL, None)
+    return read
 
 
 async def resume_registration(

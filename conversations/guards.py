@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from conversations.common import reply, services, texts
+from conversations.common import arrived, reply, services, texts
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,21 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
             raise ApplicationHandlerStop
 
-    if not await found.updates.first_time(update.update_id):
+    # The ledger's entry and the family's draft in one transaction, committed before anything
+    # is handled: the registration takes the draft from here instead of reading it again.
+    chat = update.effective_chat
+    family = user if user is not None and chat is not None and chat.id == user.id else None
+    try:
+        async with found.database.transaction() as connection:
+            first = await found.updates.first_time(update.update_id, within=connection)
+            if first and family is not None:
+                arrived(context, await found.registrations.read(family.id, within=connection))
+    except SQLAlchemyError as error:
+        # Told once, by the one error handler; the handlers after this one would only fail
+        # on the same database again, and tell the family twice.
+        await context.application.process_error(update, error)
+        raise ApplicationHandlerStop from error
+    if not first:
         logger.info("update %s was delivered again; handled once already", update.update_id)
         raise ApplicationHandlerStop
 

@@ -52,6 +52,7 @@ from conversations.callbacks import (
 from conversations.common import (
     button_fields,
     delete_quietly,
+    draft_as_arrived,
     family_of,
     in_rows,
     keyboard,
@@ -235,7 +236,9 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
     user, chat = family
     found = services(context)
     _ = texts(update, context)
-    draft = await found.registrations.begin(user.id, chat.id, locale_of(update, context))
+    draft = await found.registrations.begin(
+        user.id, chat.id, locale_of(update, context), read=draft_as_arrived(context)
+    )
     if draft.answers or draft.step != FIELDS[0].key:
         intro = _("Seguimos con la cuenta que estaba creando, donde quedó.")
     else:
@@ -271,7 +274,9 @@ def with_draft(handler: DraftHandler) -> StateHandler:
         user = update.effective_user
         if user is None:
             return ConversationHandler.END
-        draft = await services(context).registrations.current(user.id)
+        draft = await services(context).registrations.current(
+            user.id, read=draft_as_arrived(context)
+        )
         if draft is None:
             _ = texts(update, context)
             await reply(

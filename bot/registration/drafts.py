@@ -5,9 +5,11 @@ question."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Table, insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, col, select
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
@@ -24,6 +26,19 @@ from bot.registration.form import (
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.registration.validation import MAX_TEXT_LENGTH
 from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
+
+# The draft's columns an answer may change: all but the key. As an ORM merge would write them,
+# in one UPDATE by the key, without reading the row first: the caller holds it.
+_DRAFTS: Table = RegistrationDraft.__table__  # type: ignore[attr-defined]
+_WRITTEN = tuple(c.name for c in _DRAFTS.columns if c.name != "telegram_user_id")
+
+
+@dataclass(frozen=True)
+class DraftRead:
+    """A family's draft row as read in some transaction (None: there is none), expired or not:
+    for `current` and `begin` to use instead of reading it again."""
+
+    draft: RegistrationDraft | None
 
 
 class Registrations:
@@ -46,13 +61,27 @@ class Registrations:
         # Families whose draft expired and who have not been told yet (see load_expired).
         self._expired: set[int] = set()
 
-    async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
-        """The family's registration in progress; an expired one does not count.
+    async def read(self, telegram_user_id: int, *, within: AsyncConnection) -> DraftRead:
+        """The family's draft row, in the caller's transaction (a Core SELECT by the key)."""
+        row = (
+            await within.execute(
+                _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == telegram_user_id)
+            )
+        ).first()
+        return DraftRead(None if row is None else RegistrationDraft(**row._mapping))
+
+    async def current(
+        self, telegram_user_id: int, *, read: DraftRead | None = None
+    ) -> RegistrationDraft | None:
+        """The family's registration in progress; an expired one does not count. `read`: the
+        row as this update already read it (see `read`), so as not to read it twice.
 
         A draft always stands at its first missing field (or the check, or the summary). One
         that does not, because the form changed since it was saved, is moved there."""
-        async with self._db.session() as session:
-            draft = await session.get(RegistrationDraft, telegram_user_id)
+        if read is None:
+            async with self._db.transaction() as connection:
+                read = await self.read(telegram_user_id, within=connection)
+        draft = read.draft
         if draft is None or draft.expired_at is not None:
             return None
         known = {k: v for k, v in draft.answers.items() if k in FIELDS_BY_KEY}
@@ -159,12 +188,18 @@ class Registrations:
             await session.commit()
             return True
 
-    async def begin(self, telegram_user_id: int, chat_id: int, locale: str) -> RegistrationDraft:
-        """The family's draft: the one in progress, or a new one at the first field."""
-        draft = await self.current(telegram_user_id)
+    async def begin(
+        self, telegram_user_id: int, chat_id: int, locale: str, *, read: DraftRead | None = None
+    ) -> RegistrationDraft:
+        """The family's draft: the one in progress, or a new one at the first field. `read`:
+        as for `current`."""
+        draft = await self.current(telegram_user_id, read=read)
         if draft is not None:
             return draft
-        await self.forget_expired(telegram_user_id)
+        if read is None or read.draft is not None:
+            await self.forget_expired(
+                telegram_user_id
+            )  # an expired marker: the new one replaces it
         draft = RegistrationDraft(
             telegram_user_id=telegram_user_id,
             telegram_chat_id=chat_id,
@@ -287,7 +322,19 @@ class Registrations:
     async def _save(self, draft: RegistrationDraft, *also: SQLModel) -> None:
         """Writes the draft, and any rows that go with it, in one transaction."""
         draft.updated_at = utcnow()
-        async with self._db.session() as session:
-            await session.merge(draft)
-            session.add_all(also)
-            await session.commit()
+        values = {name: getattr(draft, name) for name in _WRITTEN}
+        key = col(RegistrationDraft.telegram_user_id) == draft.telegram_user_id
+        async with self._db.transaction() as connection:
+            written = await connection.execute(update(RegistrationDraft).where(key).values(values))
+            if written.rowcount == 0:
+                await connection.execute(
+                    insert(RegistrationDraft).values(
+                        telegram_user_id=draft.telegram_user_id, **values
+                    )
+                )
+            for row in also:
+                # A key the database numbers (None until then) is left to it.
+                keys = {c.name for c in row.__table__.primary_key.columns}  # type: ignore[attr-defined]
+                dumped = row.model_dump()
+                fields = {k: v for k, v in dumped.items() if not (k in keys and v is None)}
+                await connection.execute(insert(type(row)).values(fields))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from bot.storage import Database, ProcessedUpdate, utcnow
@@ -14,21 +15,30 @@ from bot.storage import Database, ProcessedUpdate, utcnow
 class UpdateLedger:
     def __init__(self, database: Database) -> None:
         self._db = database
+        dialect = sqlite if database.is_sqlite else postgresql
+        # One statement that tells a new id from a known one, without an error to catch (and,
+        # on PostgreSQL, without an aborted transaction to roll back).
+        self._record = dialect.insert(ProcessedUpdate).on_conflict_do_nothing(
+            index_elements=["update_id"]
+        )
 
-    async def first_time(self, update_id: int) -> bool:
+    async def first_time(self, update_id: int, *, within: AsyncConnection | None = None) -> bool:
         """Records the update; False when it was recorded before (Telegram sent it again).
 
         Recorded before it is handled: an update cut short by a crash is not handled twice,
-        and the family, having had no reply, writes again.
+        and the family, having had no reply, writes again. `within`: in that transaction
+        (committed by its owner before the update is handled), else in one of its own.
         """
-        async with self._db.session() as session:
-            session.add(ProcessedUpdate(update_id=update_id))
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return False
-            return True
+        if within is not None:
+            return await self._insert(within, update_id)
+        async with self._db.transaction() as connection:
+            return await self._insert(connection, update_id)
+
+    async def _insert(self, connection: AsyncConnection, update_id: int) -> bool:
+        done = await connection.execute(
+            self._record.values(update_id=update_id, processed_at=utcnow())
+        )
+        return done.rowcount == 1
 
     async def forget_older_than(self, age: timedelta) -> None:
         # Telegram redelivers within hours at most; a week of ids is plenty.

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.files import FILE_MODE, make_private, private_folder
@@ -52,6 +57,14 @@ class Database:
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction on a plain connection, committed at the end (rolled back on an
+        error): for Core statements on the hot path, which need no ORM session, and for
+        several services' statements that belong in one transaction."""
+        async with self.engine.begin() as connection:
+            yield connection
 
     async def create_schema(self) -> None:
         """Makes the schema current: the Alembic migrations, never `create_all`."""
