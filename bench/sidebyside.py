@@ -72,6 +72,31 @@ def _proc_stat(pid: int) -> tuple[float, float]:
     return cpu, rss_kib
 
 
+def _threads_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds by thread (its id and name): the event loop's thread apart from SQLite's
+    (aiosqlite runs one per connection) and from the pools' (hashing, the default executor)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = text.partition("(")[2].rpartition(")")[0]
+        fields = text.rpartition(")")[2].split()
+        found[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def _by_kind(before: dict[str, float], after: dict[str, float], main: str) -> dict[str, float]:
+    kinds: dict[str, float] = {}
+    for key, seconds in after.items():
+        name = key.partition(" ")[2]
+        kind = "event loop" if key.partition(" ")[0] == main else name.rstrip("0123456789_-")
+        kinds[kind] = kinds.get(kind, 0.0) + seconds - before.get(key, 0.0)
+    return kinds
+
+
 def _peak_rss_kib(pid: int) -> float | None:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -148,12 +173,16 @@ class Phase:
         await self.measured.ask("mark")
         self._requests = len(self.api.requests)
         self._cpu, self._rss = _proc_stat(self.measured.pid)
+        self._threads = _threads_cpu(self.measured.pid)
         self._started = time.perf_counter()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.seconds = time.perf_counter() - self._started
         cpu, rss = _proc_stat(self.measured.pid)
+        self.threads = _by_kind(
+            self._threads, _threads_cpu(self.measured.pid), str(self.measured.pid)
+        )
         self.cpu_seconds = cpu - self._cpu
         self.rss_before_kib, self.rss_after_kib = self._rss, rss
         self.loop = await self.measured.ask("read")
@@ -172,6 +201,9 @@ class Phase:
             "updates_per_second": updates / self.seconds if self.seconds else 0.0,
             "cpu_seconds": self.cpu_seconds,
             "cpu_ms_per_update": self.cpu_seconds * 1000 / updates if updates else None,
+            "cpu_ms_per_update_by_thread": {
+                k: v * 1000 / updates for k, v in self.threads.items() if updates and v > 0
+            },
             "cpu_share_of_a_core": self.cpu_seconds / self.seconds if self.seconds else 0.0,
             "reply_latency_ms": summary_ms(self.latencies),
             "reply_latency_ms_by_step": {k: summary_ms(v) for k, v in self.by_step.items()},
