@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot.registration.drafts import DraftRead
 from conversations.common import arrived, reply, services, texts
 
 logger = logging.getLogger(__name__)
@@ -37,16 +39,22 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # is handled: the registration takes the draft from here instead of reading it again.
     chat = update.effective_chat
     family = user if user is not None and chat is not None and chat.id == user.id else None
+
+    def arrive(connection: Connection) -> tuple[bool, DraftRead | None]:
+        first = found.updates.record(connection, update.update_id)
+        if not first or family is None:
+            return first, None
+        return first, found.registrations.read(connection, family.id)
+
     try:
-        async with found.database.transaction() as connection:
-            first = await found.updates.first_time(update.update_id, within=connection)
-            if first and family is not None:
-                arrived(context, await found.registrations.read(family.id, within=connection))
+        first, read = await found.database.run(arrive)
     except SQLAlchemyError as error:
         # Told once, by the one error handler; the handlers after this one would only fail
         # on the same database again, and tell the family twice.
         await context.application.process_error(update, error)
         raise ApplicationHandlerStop from error
+    if read is not None:
+        arrived(context, read)
     if not first:
         logger.info("update %s was delivered again; handled once already", update.update_id)
         raise ApplicationHandlerStop

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Table, insert, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Table, insert, update
 from sqlmodel import SQLModel, col, select
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
@@ -31,6 +30,13 @@ from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
 # in one UPDATE by the key, without reading the row first: the caller holds it.
 _DRAFTS: Table = RegistrationDraft.__table__  # type: ignore[attr-defined]
 _WRITTEN = tuple(c.name for c in _DRAFTS.columns if c.name != "telegram_user_id")
+
+
+def _inserted(row: SQLModel) -> dict[str, object]:
+    """The row's values for a Core INSERT; a key the database numbers (None until then) is
+    left to it."""
+    keys = {c.name for c in row.__table__.primary_key.columns}  # type: ignore[attr-defined]
+    return {k: v for k, v in row.model_dump().items() if not (k in keys and v is None)}
 
 
 @dataclass(frozen=True)
@@ -61,12 +67,11 @@ class Registrations:
         # Families whose draft expired and who have not been told yet (see load_expired).
         self._expired: set[int] = set()
 
-    async def read(self, telegram_user_id: int, *, within: AsyncConnection) -> DraftRead:
-        """The family's draft row, in the caller's transaction (a Core SELECT by the key)."""
-        row = (
-            await within.execute(
-                _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == telegram_user_id)
-            )
+    def read(self, connection: Connection, telegram_user_id: int) -> DraftRead:
+        """The family's draft row, as a statement of the caller's transaction (see
+        `Database.run`): a Core SELECT by the key."""
+        row = connection.execute(
+            _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == telegram_user_id)
         ).first()
         return DraftRead(None if row is None else RegistrationDraft(**row._mapping))
 
@@ -79,8 +84,7 @@ class Registrations:
         A draft always stands at its first missing field (or the check, or the summary). One
         that does not, because the form changed since it was saved, is moved there."""
         if read is None:
-            async with self._db.transaction() as connection:
-                read = await self.read(telegram_user_id, within=connection)
+            read = await self._db.run(lambda connection: self.read(connection, telegram_user_id))
         draft = read.draft
         if draft is None or draft.expired_at is not None:
             return None
@@ -207,7 +211,7 @@ class Registrations:
             step=FIELDS[0].key,
         )
         self._offer_quick_answers(draft)
-        await self._save(draft, RegistrationStart(telegram_user_id=telegram_user_id))
+        await self._save(draft, RegistrationStart(telegram_user_id=telegram_user_id), new=True)
         return draft
 
     async def discard(self, telegram_user_id: int) -> list[str]:
@@ -319,22 +323,20 @@ class Registrations:
         quick = form_field.quick_answers(draft.locale) if form_field else ()
         draft.choices = [[choice.label, choice.value] for choice in quick]
 
-    async def _save(self, draft: RegistrationDraft, *also: SQLModel) -> None:
-        """Writes the draft, and any rows that go with it, in one transaction."""
+    async def _save(self, draft: RegistrationDraft, *also: SQLModel, new: bool = False) -> None:
+        """Writes the draft, and any rows that go with it, in one transaction. `new`: there is
+        no row of it yet (`begin` made sure), so it is inserted without trying an UPDATE."""
         draft.updated_at = utcnow()
         values = {name: getattr(draft, name) for name in _WRITTEN}
         key = col(RegistrationDraft.telegram_user_id) == draft.telegram_user_id
-        async with self._db.transaction() as connection:
-            written = await connection.execute(update(RegistrationDraft).where(key).values(values))
-            if written.rowcount == 0:
-                await connection.execute(
-                    insert(RegistrationDraft).values(
-                        telegram_user_id=draft.telegram_user_id, **values
-                    )
+        rows = [(type(row), _inserted(row)) for row in also]
+
+        def write(connection: Connection) -> None:
+            if new or connection.execute(update(_DRAFTS).where(key).values(values)).rowcount == 0:
+                connection.execute(
+                    insert(_DRAFTS).values(telegram_user_id=draft.telegram_user_id, **values)
                 )
-            for row in also:
-                # A key the database numbers (None until then) is left to it.
-                keys = {c.name for c in row.__table__.primary_key.columns}  # type: ignore[attr-defined]
-                dumped = row.model_dump()
-                fields = {k: v for k, v in dumped.items() if not (k in keys and v is None)}
-                await connection.execute(insert(type(row)).values(fields))
+            for table, fields in rows:
+                connection.execute(insert(table).values(fields))
+
+        await self._db.run(write)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Connection, delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from bot.storage import Database, ProcessedUpdate, utcnow
@@ -22,22 +21,18 @@ class UpdateLedger:
             index_elements=["update_id"]
         )
 
-    async def first_time(self, update_id: int, *, within: AsyncConnection | None = None) -> bool:
+    async def first_time(self, update_id: int) -> bool:
         """Records the update; False when it was recorded before (Telegram sent it again).
 
         Recorded before it is handled: an update cut short by a crash is not handled twice,
-        and the family, having had no reply, writes again. `within`: in that transaction
-        (committed by its owner before the update is handled), else in one of its own.
+        and the family, having had no reply, writes again.
         """
-        if within is not None:
-            return await self._insert(within, update_id)
-        async with self._db.transaction() as connection:
-            return await self._insert(connection, update_id)
+        return await self._db.run(lambda connection: self.record(connection, update_id))
 
-    async def _insert(self, connection: AsyncConnection, update_id: int) -> bool:
-        done = await connection.execute(
-            self._record.values(update_id=update_id, processed_at=utcnow())
-        )
+    def record(self, connection: Connection, update_id: int) -> bool:
+        """first_time, as a statement of the caller's transaction (see `Database.run`), which
+        must commit before the update is handled."""
+        done = connection.execute(self._record.values(update_id=update_id, processed_at=utcnow()))
         return done.rowcount == 1
 
     async def forget_older_than(self, age: timedelta) -> None:
