@@ -278,7 +278,7 @@ async def measure(kind: str, load: Load) -> dict[str, Any]:
             result["warmup"] = phase.result()
 
             families = _families(api, load.families, load.seed, tag)
-            if load.profile is not None and kind == "bot":
+            if load.profile is not None:
                 profiler = _profile(measured.pid, load.profile)
             async with Phase("paced, before the e-mail", measured, api) as phase:
                 await _gather(families, phase, BEFORE_EMAIL, load.think, load.reply_timeout)
@@ -332,6 +332,7 @@ def _profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
             "--pid",
             str(pid),
             "--threads",
+            "--nonblocking",
             "--format",
             "raw",
             "--rate",
