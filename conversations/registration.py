@@ -270,7 +270,14 @@ def with_draft(handler: DraftHandler) -> StateHandler:
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-        await settle_button(update)
+        try:
+            return await _with_draft(update, context)
+        finally:
+            # After the reply, not before: acknowledging the press and taking the old buttons
+            # away are courtesies, two round trips to Telegram the family need not wait for.
+            await settle_button(update)
+
+    async def _with_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
         user = update.effective_user
         if user is None:
             return ConversationHandler.END
