@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import sys
@@ -117,6 +118,7 @@ async def _serve(args: argparse.Namespace, data_dir: Path) -> None:
             await application.stop()
             await application.shutdown()
 
+    gc.freeze()  # as `python -m bot` does once started
     ticker = Ticker()
     ticking = asyncio.create_task(ticker.run())
     loop = asyncio.get_running_loop()
