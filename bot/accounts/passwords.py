@@ -4,9 +4,7 @@ in a message about to reach other people."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,16 +24,6 @@ MAX_PASSWORD_LENGTH = 128
 # still verify (the parameters are in the hash), and are made anew at the next login.
 HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
-# Hashing threads yield to the event loop: a family's reply must not wait for a core while
-# someone else's password is hashed, and the hash loses nothing but the moments the loop needs.
-HASHING_NICENESS = 10
-
-
-def _yield_to_the_event_loop() -> None:
-    # Linux keeps a niceness per thread; elsewhere the hashes run at the loop's own priority.
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
-
 
 class PasswordHashing:
     """Argon2id (see HASHER), off the event loop."""
@@ -51,7 +39,6 @@ class PasswordHashing:
         self._pool = ThreadPoolExecutor(
             max_workers=parallel or max(1, (os.cpu_count() or 2) // lanes),
             thread_name_prefix="argon2",
-            initializer=_yield_to_the_event_loop,
         )
 
     def needs_rehash(self, password_hash: str) -> bool:
