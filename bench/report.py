@@ -113,6 +113,14 @@ def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
             _n(y["cpu_ms_per_update"], 2),
             _ratio(x["cpu_ms_per_update"], y["cpu_ms_per_update"]),
         )
+        loop_x = x.get("cpu_ms_per_update_by_thread", {}).get("event loop")
+        loop_y = y.get("cpu_ms_per_update_by_thread", {}).get("event loop")
+        row(
+            "    of it, the event loop's thread",
+            _n(loop_x, 2),
+            _n(loop_y, 2),
+            _ratio(loop_x, loop_y),
+        )
         row(
             "    CPU, share of one core",
             _n(x["cpu_share_of_a_core"], 2),
