@@ -250,13 +250,31 @@ def answering_first(
 async def settle_button(update: Update) -> None:
     """Acknowledges a button press and removes that keyboard, so an old question's buttons
     cannot be pressed again by mistake. Both are courtesies: failing them changes nothing."""
+    if await acknowledge_button(update):
+        await remove_pressed_buttons(update)
+
+
+async def acknowledge_button(update: Update) -> bool:
+    """The first half of settle_button: Telegram's spinner on the button stops. False when
+    there was no press, or Telegram refused."""
     query = update.callback_query
     if query is None:
-        return
+        return False
     try:
         await query.answer()
-        if query.message is not None and isinstance(query.message, Message):
-            await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as error:
+        logger.info("could not settle a button press: %s", error)
+        return False
+    return True
+
+
+async def remove_pressed_buttons(update: Update) -> None:
+    """The second half of settle_button: the pressed message's keyboard goes."""
+    query = update.callback_query
+    if query is None or query.message is None or not isinstance(query.message, Message):
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError as error:
         logger.info("could not settle a button press: %s", error)
 

@@ -50,6 +50,7 @@ from conversations.callbacks import (
     volunteer_button,
 )
 from conversations.common import (
+    acknowledge_button,
     button_fields,
     delete_quietly,
     draft_as_arrived,
@@ -58,6 +59,7 @@ from conversations.common import (
     keyboard,
     locale_of,
     portal_name,
+    remove_pressed_buttons,
     reply,
     send_link_message,
     send_text,
@@ -270,12 +272,14 @@ def with_draft(handler: DraftHandler) -> StateHandler:
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
+        acknowledged = await acknowledge_button(update)
         try:
             return await _with_draft(update, context)
         finally:
-            # After the reply, not before: acknowledging the press and taking the old buttons
-            # away are courtesies, two round trips to Telegram the family need not wait for.
-            await settle_button(update)
+            # After the reply, not before: taking the old buttons away is a courtesy, a round
+            # trip to Telegram the family need not wait for.
+            if acknowledged:
+                await remove_pressed_buttons(update)
 
     async def _with_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
         user = update.effective_user
