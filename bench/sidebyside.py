@@ -279,7 +279,8 @@ async def measure(kind: str, load: Load) -> dict[str, Any]:
 
             families = _families(api, load.families, load.seed, tag)
             if load.profile is not None:
-                profiler = _profile(measured.pid, load.profile)
+                out = load.profile.with_name(f"{load.profile.stem}-{kind}{load.profile.suffix}")
+                profiler = _profile(measured.pid, out)
             async with Phase("paced, before the e-mail", measured, api) as phase:
                 await _gather(families, phase, BEFORE_EMAIL, load.think, load.reply_timeout)
             if profiler is not None:
