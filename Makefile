@@ -43,7 +43,13 @@ messages: install
 	  case $$po in locales/es/*) ;; *) $(VENV)/bin/pybabel update -i locales/messages.pot \
 	    -l $$(echo $$po | cut -d/ -f2) -o $$po --no-fuzzy-matching ;; esac; done
 
-bench: install
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: install $(BENCH_STAMP)
 	$(PY) -m bench
 
 clean:

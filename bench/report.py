@@ -24,18 +24,6 @@ def _row(label: str, *cells: str, width: int = 38, cell: int = 20) -> str:
     return f"  {label:<{width}}" + "".join(f"{c:>{cell}}" for c in cells)
 
 
-def _ms3(summary: dict[str, Any]) -> str:
-    if not summary.get("count"):
-        return "n/a"
-    return " / ".join(_n(summary[k], 0) for k in ("p50", "p95", "p99"))
-
-
-def _ms2(summary: dict[str, Any]) -> str:
-    if not summary.get("count"):
-        return "n/a"
-    return " / ".join(_n(summary[k], 0) for k in ("p50", "p95"))
-
-
 def _machine(results: dict[str, Any]) -> list[str]:
     m = results["machine"]
     c = results["config"]
@@ -46,8 +34,11 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"         {m['cpu_count']} CPUs ({m['cpus_usable']} usable{quota}), "
         f"{_n(m['memory_total_mib'], 0)} MiB RAM, {m['cpu_model'] or 'unknown CPU'}",
         f"         {packages}",
-        f"Run:     {c['families']} families, {c['concurrency']} at a time; database: "
-        f"{c['database']}{'; --quick' if c['quick'] else ''}",
+        f"Run:     {c['families']} families paced at {c['think_seconds']:g} s (about "
+        f"{c['families'] / max(c['think_seconds'], 1e-9):.0f} updates/s), "
+        f"{c['throughput_families']} at once for the throughput; bot's database: "
+        f"{c['database']}; bot's rate limiter {'on' if c['rate_limiter'] else 'off'}"
+        f"{'; --quick' if c['quick'] else ''}",
     ]
 
 
@@ -62,144 +53,179 @@ def _validators(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _ms3(summary: dict[str, Any]) -> str:
+    if not summary.get("count"):
+        return "n/a"
+    return " / ".join(_n(summary[k], 0 if summary[k] >= 10 else 1) for k in ("p50", "p95", "p99"))
+
+
+def _ratio(bare: float | None, bot: float | None) -> str:
+    if not bare or bot is None:
+        return ""
+    return f"{bot / bare:.1f}×"
+
+
 def _argon2(results: dict[str, Any]) -> list[str]:
-    a = results["argon2"]
+    a = results["argon2_bound"]
     p = a["parameters"]
-    lines = [
+    return [
         "",
-        f"2. Argon2id (argon2-cffi defaults: t={p['time_cost']}, "
-        f"m={p['memory_cost_kib'] // 1024} MiB, p={p['parallelism']})",
-        _row("hash", f"{_n(a['hash_ms']['median'])} ms", f"median of {a['hash_ms']['count']}"),
+        f"2. Argon2id, as the bot hashes (t={p['time_cost']}, m={p['memory_cost_kib'] // 1024} "
+        f"MiB, p={p['parallelism']})",
         _row(
-            "verify", f"{_n(a['verify_ms']['median'])} ms", f"median of {a['verify_ms']['count']}"
+            "CPU time of a hash / a verify",
+            f"{_n(a['hash_cpu_ms'], 0)} / {_n(a['verify_cpu_ms'], 0)} ms",
         ),
+        _row("wall time of a hash", f"{_n(a['hash_wall_ms'], 0)} ms"),
         _row(
-            "CPU time per hash (lanes on threads)", f"{_n(a['cpu_seconds_per_hash'] * 1000, 0)} ms"
-        ),
-    ]
-    for level, rate in a["hashes_per_second_by_concurrency"].items():
-        lines.append(_row(f"hashes/s, {level} at a time via to_thread", _n(rate, 1)))
-    lines += [
-        f"  (asyncio.to_thread's default pool: {a['to_thread_workers']} threads; each hash in "
-        f"flight holds {p['memory_cost_kib'] // 1024} MiB)",
-        _row(
-            "registrations/s Argon2 allows",
-            f"{_n(a['registrations_per_second_one_at_a_time'])} serial",
-            f"{_n(a['registrations_per_second_all_threads'])} threaded",
+            f"bound: {a['cores']} cores ÷ (hash + verify)",
+            f"{_n(a['registrations_per_second'])} reg/s",
         ),
     ]
+
+
+PHASES = (
+    ("paced_before_email", "paced, the steps before the e-mail (no password)"),
+    ("burst", "a burst: every family sends its e-mail at once"),
+    ("paced_rest", "paced, the rest (e-mail again, 2 password steps, check, account)"),
+    ("throughput", "throughput: whole registrations, all at once"),
+)
+
+
+def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
+    bare, bot = r["bare"], r["bot"]
+    lines = [_row("", "bare framework", "this bot", "ratio", width=42, cell=20)]
+
+    def row(label: str, a: str, b: str, ratio: str = "") -> None:
+        lines.append(_row(label, a, b, ratio, width=42, cell=20))
+
+    for key, title in PHASES:
+        x, y = bare[key], bot[key]
+        lines.append(f"  {title}:")
+        row(
+            "    updates, in s",
+            f"{x['updates']} in {_n(x['seconds'])}",
+            f"{y['updates']} in {_n(y['seconds'])}",
+        )
+        row(
+            "    CPU time per update (ms)",
+            _n(x["cpu_ms_per_update"], 2),
+            _n(y["cpu_ms_per_update"], 2),
+            _ratio(x["cpu_ms_per_update"], y["cpu_ms_per_update"]),
+        )
+        loop_x = x.get("cpu_ms_per_update_by_thread", {}).get("event loop")
+        loop_y = y.get("cpu_ms_per_update_by_thread", {}).get("event loop")
+        row(
+            "    of it, the event loop's thread",
+            _n(loop_x, 2),
+            _n(loop_y, 2),
+            _ratio(loop_x, loop_y),
+        )
+        row(
+            "    CPU, share of one core",
+            _n(x["cpu_share_of_a_core"], 2),
+            _n(y["cpu_share_of_a_core"], 2),
+        )
+        row(
+            "    reply latency p50/p95/p99 (ms)",
+            _ms3(x["reply_latency_ms"]),
+            _ms3(y["reply_latency_ms"]),
+            _ratio(x["reply_latency_ms"].get("p99"), y["reply_latency_ms"].get("p99")),
+        )
+        row(
+            "    event loop's longest stall (ms)",
+            _n(x["longest_loop_stall_ms"], 1),
+            _n(y["longest_loop_stall_ms"], 1),
+        )
+        if key == "throughput":
+            row(
+                "    registrations per second",
+                _n(x["registrations_per_second"], 2),
+                _n(y["registrations_per_second"], 2),
+            )
+        for run, name in ((x, "bare"), (y, "bot")):
+            for failure in run["failures"][:2]:
+                lines.append(f"    ! {name}: {_short(failure)}")
+            for error in run["first_handler_errors"][:2]:
+                lines.append(f"    ! {name}, handler error: {_short(error)}")
+    lines.append("  password steps, paced (p50/p95/p99 ms):")
+    for label in ("8 password (Argon2 hash)", "9 password again (Argon2 verify)"):
+        row(
+            "    " + label[:40],
+            _ms3(bare["paced_rest"]["reply_latency_ms_by_step"].get(label, {})),
+            _ms3(bot["paced_rest"]["reply_latency_ms_by_step"].get(label, {})),
+        )
+    mx, my = bare["memory"], bot["memory"]
+    lines.append(f"  memory, {my['conversations_in_progress']} conversations in progress:")
+    row(
+        "    RSS with them (MiB)",
+        _n(mx["rss_with_them_kib"] / 1024),
+        _n(my["rss_with_them_kib"] / 1024),
+    )
+    row(
+        "    per conversation in progress (KiB)",
+        _n(mx["kib_per_conversation"], 1),
+        _n(my["kib_per_conversation"], 1),
+    )
+    row(
+        "    peak RSS of the process (MiB)",
+        _n((bare["peak_rss_kib"] or 0) / 1024),
+        _n((bot["peak_rss_kib"] or 0) / 1024),
+    )
     return lines
 
 
-def _e2e(results: dict[str, Any]) -> list[str]:
-    runs = [results["e2e"], results["e2e_no_rate_limiter"]]
-    r = runs[0]
-    lines = [
-        "",
-        f"3. End to end: {r['families']} families, {r['concurrency']} at a time "
-        f"(bot handles updates of {r['bot_updates_at_a_time']} at a time)",
-        _row("", "rate limiter on", "rate limiter off"),
+def targets(results: dict[str, Any], r: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """(target, what was measured, met) for one round."""
+    bare, bot = r["bare"], r["bot"]
+    x, y = bare["paced_before_email"], bot["paced_before_email"]
+    cpu = y["cpu_ms_per_update"] / x["cpu_ms_per_update"] if x["cpu_ms_per_update"] else 99.0
+    p99x, p99y = x["reply_latency_ms"].get("p99", 0.0), y["reply_latency_ms"].get("p99", 9e9)
+    stall = max(bot[k]["longest_loop_stall_ms"] for k, _ in PHASES)
+    bound = results["argon2_bound"]["registrations_per_second"]
+    rate = bot["throughput"]["registrations_per_second"]
+    kib = bot["memory"]["kib_per_conversation"]
+    return [
+        (
+            "CPU per update, steps without a password: ≤ 2× the baseline's",
+            f"{cpu:.1f}×",
+            cpu <= 2.0,
+        ),
+        (
+            f"p99 reply latency at {r['bot']['memory']['conversations_in_progress']} paced "
+            "families: ≤ 3× the baseline's and < 25 ms",
+            f"{p99y:.1f} ms, {p99y / p99x if p99x else 99:.1f}×",
+            p99y < 25.0 and p99y <= 3 * p99x,
+        ),
+        (
+            "event loop's longest stall ≤ 50 ms, password hashing included",
+            f"{stall:.1f} ms",
+            stall <= 50.0,
+        ),
+        (
+            "registrations/s ≥ 80% of the Argon2id bound",
+            f"{rate:.2f} of {bound:.2f}/s = {rate / bound:.0%}",
+            rate >= 0.8 * bound,
+        ),
+        (
+            "memory < 20 KiB per conversation in progress",
+            "n/a" if kib is None else f"{kib:.1f} KiB",
+            kib is not None and kib < 20.0,
+        ),
     ]
-
-    def each(label: str, cell: Any) -> None:
-        lines.append(_row(label, *(cell(run) for run in runs)))
-
-    each("completed / failed", lambda x: f"{x['completed']} / {x['failed']}")
-    each("registration wall time", lambda x: f"{_n(x['registration_seconds'])} s")
-    each("families per minute", lambda x: _n(x["families_per_minute"], 0))
-    each("updates handled per second", lambda x: _n(x["updates_per_second"]))
-    each("chat API calls/s (limiter: 30/s)", lambda x: _n(x["chat_calls_per_second"]))
-    each("chat API calls per family", lambda x: _n(x["chat_calls_per_family"]))
-    each("reply latency p50/p95/p99 ms", lambda x: _ms3(x["reply_latency_ms"]))
-    each("verify page p50/p95 ms", lambda x: _ms2(x["verification"]["page_latency_ms"]))
-    each(
-        "chat notice after verify p50/p95 ms",
-        lambda x: _ms2(x["verification"]["chat_notice_latency_ms"]),
-    )
-    each(
-        "links verified",
-        lambda x: f"{x['verification']['verified']} / {x['verification']['links']}",
-    )
-    each("handler errors", lambda x: str(x["handler_error_count"]))
-    lines.append("  reply latency by step, p50 / p95 ms:")
-    for step in r["reply_latency_ms_by_step"]:
-        lines.append(_row("  " + step, *(_ms2(x["reply_latency_ms_by_step"][step]) for x in runs)))
-    for run, name in zip(runs, ("limiter on", "limiter off"), strict=True):
-        for failure in run["failures"][:3]:
-            lines.append(f"  ! {name}: {_short(failure)}")
-        for error in run["handler_errors"][:3]:
-            lines.append(f"  ! {name}, handler error: {_short(error)}")
-    return lines
-
-
-def _memory(results: dict[str, Any]) -> list[str]:
-    pm = results["process_memory"]
-    mem = results["e2e"]["memory"]
-    lines = [
-        "",
-        "4. Memory",
-        "  this process (MiB):",
-        _row("RSS at start (imports)", _n(pm["rss_at_start_mib"])),
-        _row("RSS before registrations (bot up)", _n(mem["rss_before_registrations_mib"])),
-        _row("RSS after registrations", _n(mem["rss_after_registrations_mib"])),
-        _row("peak RSS during registrations", _n(mem["peak_rss_during_registrations_mib"])),
-        _row("RSS after verification", _n(mem["rss_after_verification_mib"])),
-        _row("ru_maxrss after the end-to-end runs", _n(pm["ru_maxrss_after_e2e_mib"])),
-        _row("ru_maxrss after the Argon2 threads", _n(pm["ru_maxrss_after_argon2_mib"])),
-    ]
-    probes = results["memory_probes"]
-    if not probes:
-        return lines
-    keys = list(probes)
-    lines += [
-        "  one process per run, tracemalloc on (MiB):",
-        _row("", *(f"{k} at a time" for k in keys)),
-    ]
-    for k in keys:
-        if "error" in probes[k]:
-            lines.append(f"  ! probe {k} at a time failed: {probes[k]['error']}")
-    ok = [probes[k] for k in keys if "error" not in probes[k]]
-    if len(ok) != len(keys):
-        return lines
-
-    def each(label: str, cell: Any) -> None:
-        lines.append(_row(label, *(cell(p) for p in ok)))
-
-    each("families in flight (most)", lambda p: str(p["most_families_in_flight"]))
-    each("completed / failed", lambda p: f"{p['completed']} / {p['failed']}")
-    each("RSS before registrations", lambda p: _n(p["memory"]["rss_before_registrations_mib"]))
-    each(
-        "peak RSS during registrations",
-        lambda p: _n(p["memory"]["peak_rss_during_registrations_mib"]),
-    )
-    each("RSS after registrations", lambda p: _n(p["memory"]["rss_after_registrations_mib"]))
-    each("tracemalloc peak", lambda p: _n(p["memory"].get("tracemalloc_peak_mib"), 2))
-    each(
-        "tracemalloc retained at the end",
-        lambda p: _n(p["memory"].get("tracemalloc_retained_mib"), 2),
-    )
-    each("peak RSS of the process (VmHWM)", lambda p: _n(p["memory"]["process_peak_rss_mib"]))
-    each("registration wall time (traced)", lambda p: f"{_n(p['registration_seconds'])} s")
-    per = results.get("memory_per_family_in_flight") or {}
-    if per:
-        low, high = per["families_in_flight"]
-        lines += [
-            f"  per extra family in flight, ({high} at a time - {low} at a time) / {high - low}:",
-            _row("  tracemalloc peak", f"{_n(per['tracemalloc_peak_kib'], 1)} KiB"),
-            _row("  RSS after registrations", f"{_n(per['rss_after_kib'], 1)} KiB"),
-            _row("  peak RSS during registrations", f"{_n(per['peak_rss_kib'], 1)} KiB"),
-        ]
-    return lines
 
 
 def render(results: dict[str, Any]) -> str:
-    lines = [
-        *_machine(results),
-        *_validators(results),
-        *_argon2(results),
-        *_e2e(results),
-        *_memory(results),
-        "",
-        f"Total benchmark time: {_n(results['seconds'])} s",
-    ]
+    rounds = results["rounds"]
+    lines = [*_machine(results), *_validators(results), *_argon2(results)]
+    for number, r in enumerate(rounds, 1):
+        lines += [
+            "",
+            f"3. Side by side, round {number} of {len(rounds)} (baseline first, then the bot)",
+        ]
+        lines += _side_by_side(results, r)
+    lines += ["", "4. Targets (last round)"]
+    for target, measured, met in targets(results, rounds[-1]):
+        lines.append(f"  {'met    ' if met else 'NOT MET'}  {target}: {measured}")
+    lines += ["", f"Total benchmark time: {_n(results['seconds'])} s"]
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
 from bot.i18n import Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
+from bot.registration.drafts import DraftRead
 from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.settings import Settings
@@ -45,6 +46,22 @@ Resume = Callable[[ContextTypes.DEFAULT_TYPE, int, str], Awaitable[bool]]
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
     found: Services = context.bot_data[SERVICES_KEY]
     return found
+
+
+# python-telegram-bot makes one CallbackContext per update, for every handler group: what the
+# guards read of the database as the update arrived lives there, and dies with the update.
+_ARRIVAL = "_draft_as_arrived"
+
+
+def arrived(context: ContextTypes.DEFAULT_TYPE, read: DraftRead) -> None:
+    """Keeps the family's draft as the guards read it, for this update's handlers."""
+    setattr(context, _ARRIVAL, read)
+
+
+def draft_as_arrived(context: ContextTypes.DEFAULT_TYPE) -> DraftRead | None:
+    """The family's draft as read when this update arrived; None when it was not read."""
+    read: DraftRead | None = getattr(context, _ARRIVAL, None)
+    return read
 
 
 async def resume_registration(
@@ -273,13 +290,31 @@ def answering_first(
 async def settle_button(update: Update) -> None:
     """Acknowledges a button press and removes that keyboard, so an old question's buttons
     cannot be pressed again by mistake. Both are courtesies: failing them changes nothing."""
+    if await acknowledge_button(update):
+        await remove_pressed_buttons(update)
+
+
+async def acknowledge_button(update: Update) -> bool:
+    """The first half of settle_button: Telegram's spinner on the button stops. False when
+    there was no press, or Telegram refused."""
     query = update.callback_query
     if query is None:
-        return
+        return False
     try:
         await query.answer()
-        if query.message is not None and isinstance(query.message, Message):
-            await query.edit_message_reply_markup(reply_markup=None)
+    except TelegramError as error:
+        logger.info("could not settle a button press: %s", error)
+        return False
+    return True
+
+
+async def remove_pressed_buttons(update: Update) -> None:
+    """The second half of settle_button: the pressed message's keyboard goes."""
+    query = update.callback_query
+    if query is None or query.message is None or not isinstance(query.message, Message):
+        return
+    try:
+        await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError as error:
         logger.info("could not settle a button press: %s", error)
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
+from bot.registration.drafts import DraftRead
 from bot.safety.updates import Seen
-from conversations.common import reply, resume_registration, services, texts
+from conversations.common import arrived, reply, resume_registration, services, texts
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +37,26 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
             raise ApplicationHandlerStop
 
-    seen = await found.updates.take(update.update_id)
+    # The ledger's entry and the family's draft in one transaction, committed before anything
+    # is handled: the registration takes the draft from here instead of reading it again.
+    chat = update.effective_chat
+    family = user if user is not None and chat is not None and chat.id == user.id else None
+
+    def arrive(connection: Connection) -> tuple[Seen, DraftRead | None]:
+        seen = found.updates.record(connection, update.update_id)
+        if seen is not Seen.FIRST or family is None:
+            return seen, None
+        return seen, found.registrations.read(connection, family.id)
+
+    try:
+        seen, read = await found.database.run(arrive)
+    except SQLAlchemyError as error:
+        # Told once, by the one error handler; the handlers after this one would only fail
+        # on the same database again, and tell the family twice.
+        await context.application.process_error(update, error)
+        raise ApplicationHandlerStop from error
+    if read is not None:
+        arrived(context, read)
     if seen is Seen.HANDLED:
         logger.info("update %s was delivered again; handled once already", update.update_id)
         raise ApplicationHandlerStop

@@ -51,14 +51,17 @@ from conversations.callbacks import (
     volunteer_button,
 )
 from conversations.common import (
+    acknowledge_button,
     button_fields,
     delete_quietly,
+    draft_as_arrived,
     family_of,
     in_rows,
     keyboard,
     locale_of,
     portal_name,
     privacy_notice,
+    remove_pressed_buttons,
     reply,
     send_link_message,
     send_text,
@@ -244,7 +247,9 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
     user, chat = family
     found = services(context)
     _ = texts(update, context)
-    draft = await found.registrations.begin(user.id, chat.id, locale_of(update, context))
+    draft = await found.registrations.begin(
+        user.id, chat.id, locale_of(update, context), read=draft_as_arrived(context)
+    )
     if draft.answers or draft.step != FIELDS[0].key:
         intro = _("Seguimos con la cuenta que estaba creando, donde quedó.")
     else:
@@ -289,11 +294,22 @@ def with_draft(handler: DraftHandler) -> StateHandler:
 
     @functools.wraps(handler)
     async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
-        await settle_button(update)
+        acknowledged = await acknowledge_button(update)
+        try:
+            return await _with_draft(update, context)
+        finally:
+            # After the reply, not before: taking the old buttons away is a courtesy, a round
+            # trip to Telegram the family need not wait for.
+            if acknowledged:
+                await remove_pressed_buttons(update)
+
+    async def _with_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | int:
         user = update.effective_user
         if user is None:
             return ConversationHandler.END
-        draft = await services(context).registrations.current(user.id)
+        draft = await services(context).registrations.current(
+            user.id, read=draft_as_arrived(context)
+        )
         if draft is None:
             _ = texts(update, context)
             await reply(

@@ -89,6 +89,13 @@ class Sessions:
             return await self._wrong(hashed, telegram_chat_id, now)
         if not await self._passwords.matches(account.password_hash, password):
             return await self._wrong(hashed, telegram_chat_id, now)
+        # A hash an older release made with other Argon2id parameters is made anew now, the
+        # one moment the password is at hand; only if nobody changed it meanwhile (a reset).
+        upgraded = (
+            await self._passwords.hash(password)
+            if self._passwords.needs_rehash(account.password_hash)
+            else None
+        )
         async with self._db.session() as session:
             # The password was checked outside any transaction (it takes a while, off the event
             # loop); a new password chosen meanwhile on the reset page must win. The row is
@@ -104,6 +111,13 @@ class Sessions:
             if now_hash != account.password_hash:
                 await session.commit()
                 return await self._wrong(hashed, telegram_chat_id, now)
+            if upgraded is not None:
+                await session.exec(
+                    update(Account)
+                    .where(col(Account.id) == account.id)
+                    .where(col(Account.password_hash) == account.password_hash)
+                    .values(password_hash=upgraded)
+                )
             # A success starts the count again for this address, and only for it: failures on
             # other addresses from this chat stay counted.
             await session.exec(delete(LoginFailure).where(col(LoginFailure.address_hash) == hashed))

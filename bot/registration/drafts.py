@@ -5,9 +5,10 @@ question."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, insert, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +26,26 @@ from bot.registration.form import (
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.registration.validation import MAX_TEXT_LENGTH
 from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
+
+# The draft's columns an answer may change: all but the key. As an ORM merge would write them,
+# in one UPDATE by the key, without reading the row first: the caller holds it.
+_DRAFTS: Table = RegistrationDraft.__table__  # type: ignore[attr-defined]
+_WRITTEN = tuple(c.name for c in _DRAFTS.columns if c.name != "telegram_user_id")
+
+
+def _inserted(row: SQLModel) -> dict[str, object]:
+    """The row's values for a Core INSERT; a key the database numbers (None until then) is
+    left to it."""
+    keys = {c.name for c in row.__table__.primary_key.columns}  # type: ignore[attr-defined]
+    return {k: v for k, v in row.model_dump().items() if not (k in keys and v is None)}
+
+
+@dataclass(frozen=True)
+class DraftRead:
+    """A family's draft row as read in some transaction (None: there is none), expired or not:
+    for `current` and `begin` to use instead of reading it again."""
+
+    draft: RegistrationDraft | None
 
 
 class Registrations:
@@ -49,13 +70,25 @@ class Registrations:
         # Where each family that wrote lately stands: (chat, step), as `refresh` read it.
         self._standing: dict[int, tuple[int, str]] = {}
 
-    async def current(self, telegram_user_id: int) -> RegistrationDraft | None:
-        """The family's registration in progress; an expired one does not count.
+    def read(self, connection: Connection, telegram_user_id: int) -> DraftRead:
+        """The family's draft row, as a statement of the caller's transaction (see
+        `Database.run`): a Core SELECT by the key."""
+        row = connection.execute(
+            _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == telegram_user_id)
+        ).first()
+        return DraftRead(None if row is None else RegistrationDraft(**row._mapping))
+
+    async def current(
+        self, telegram_user_id: int, *, read: DraftRead | None = None
+    ) -> RegistrationDraft | None:
+        """The family's registration in progress; an expired one does not count. `read`: the
+        row as this update already read it (see `read`), so as not to read it twice.
 
         A draft always stands at its first missing field (or the check, or the summary). One
         that does not, because the form changed since it was saved, is moved there."""
-        async with self._db.session() as session:
-            draft = await session.get(RegistrationDraft, telegram_user_id)
+        if read is None:
+            read = await self._db.run(lambda connection: self.read(connection, telegram_user_id))
+        draft = read.draft
         if draft is None or draft.expired_at is not None:
             return None
         known = {k: v for k, v in draft.answers.items() if k in FIELDS_BY_KEY}
@@ -170,12 +203,18 @@ class Registrations:
             await session.commit()
             return True
 
-    async def begin(self, telegram_user_id: int, chat_id: int, locale: str) -> RegistrationDraft:
-        """The family's draft: the one in progress, or a new one at the first field."""
-        draft = await self.current(telegram_user_id)
+    async def begin(
+        self, telegram_user_id: int, chat_id: int, locale: str, *, read: DraftRead | None = None
+    ) -> RegistrationDraft:
+        """The family's draft: the one in progress, or a new one at the first field. `read`:
+        as for `current`."""
+        draft = await self.current(telegram_user_id, read=read)
         if draft is not None:
             return draft
-        await self.forget_expired(telegram_user_id)
+        if read is None or read.draft is not None:
+            await self.forget_expired(
+                telegram_user_id
+            )  # an expired marker: the new one replaces it
         draft = RegistrationDraft(
             telegram_user_id=telegram_user_id,
             telegram_chat_id=chat_id,
@@ -183,7 +222,7 @@ class Registrations:
             step=FIELDS[0].key,
         )
         self._offer_quick_answers(draft)
-        await self._save(draft, RegistrationStart(telegram_user_id=telegram_user_id))
+        await self._save(draft, RegistrationStart(telegram_user_id=telegram_user_id), new=True)
         return draft
 
     async def discard(self, telegram_user_id: int) -> list[str]:
@@ -295,10 +334,20 @@ class Registrations:
         quick = form_field.quick_answers(draft.locale) if form_field else ()
         draft.choices = [[choice.label, choice.value] for choice in quick]
 
-    async def _save(self, draft: RegistrationDraft, *also: SQLModel) -> None:
-        """Writes the draft, and any rows that go with it, in one transaction."""
+    async def _save(self, draft: RegistrationDraft, *also: SQLModel, new: bool = False) -> None:
+        """Writes the draft, and any rows that go with it, in one transaction. `new`: there is
+        no row of it yet (`begin` made sure), so it is inserted without trying an UPDATE."""
         draft.updated_at = utcnow()
-        async with self._db.session() as session:
-            await session.merge(draft)
-            session.add_all(also)
-            await session.commit()
+        values = {name: getattr(draft, name) for name in _WRITTEN}
+        key = col(RegistrationDraft.telegram_user_id) == draft.telegram_user_id
+        rows = [(type(row), _inserted(row)) for row in also]
+
+        def write(connection: Connection) -> None:
+            if new or connection.execute(update(_DRAFTS).where(key).values(values)).rowcount == 0:
+                connection.execute(
+                    insert(_DRAFTS).values(telegram_user_id=draft.telegram_user_id, **values)
+                )
+            for table, fields in rows:
+                connection.execute(insert(table).values(fields))
+
+        await self._db.run(write)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import Enum
 
-from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
 from bot.storage import Database, ProcessedUpdate, utcnow
@@ -22,6 +22,12 @@ class Seen(Enum):
 class UpdateLedger:
     def __init__(self, database: Database) -> None:
         self._db = database
+        dialect = sqlite if database.is_sqlite else postgresql
+        # One statement that tells a new id from a known one, without an error to catch (and,
+        # on PostgreSQL, without an aborted transaction to roll back).
+        self._record = dialect.insert(ProcessedUpdate).on_conflict_do_nothing(
+            index_elements=["update_id"]
+        )
 
     async def take(self, update_id: int) -> Seen:
         """Records the update, and says whether it was recorded before and how it ended.
@@ -30,18 +36,24 @@ class UpdateLedger:
         (part of it may be done: an answer saved, and a second handling would take it for the
         next question's). The one who takes it over is told so, to say where the chat stands.
         """
-        async with self._db.session() as session:
-            session.add(ProcessedUpdate(update_id=update_id))
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-            else:
-                return Seen.FIRST
-            taken = await session.get(ProcessedUpdate, update_id)
+        return await self._db.run(lambda connection: self.record(connection, update_id))
+
+    def record(self, connection: Connection, update_id: int) -> Seen:
+        """`take`, as statements of the caller's transaction (see `Database.run`), which must
+        commit before the update is handled."""
+        done = connection.execute(self._record.values(update_id=update_id, processed_at=utcnow()))
+        if done.rowcount == 1:
+            return Seen.FIRST
         # Only a chat's turn across processes marks the end (see `finish`); on SQLite, one
         # process, every update taken before counts as handled, as it always did.
-        if taken is None or taken.finished_at is not None or self._db.is_sqlite:
+        if self._db.is_sqlite:
+            return Seen.HANDLED
+        finished = connection.execute(
+            select(col(ProcessedUpdate.finished_at)).where(
+                col(ProcessedUpdate.update_id) == update_id
+            )
+        ).first()
+        if finished is None or finished[0] is not None:
             return Seen.HANDLED
         return Seen.CUT_SHORT
 

@@ -7,12 +7,12 @@ import asyncio
 import contextlib
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,6 +21,8 @@ from bot.storage.migrations import upgrade_to_head
 
 # As long as busy_timeout: how long start-up waits for another process to let go of the file.
 WAL_SWITCH_PATIENCE = 30.0
+
+T = TypeVar("T")
 
 
 class Database:
@@ -47,11 +49,39 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        # For `run` on an SQLite file: the plain sqlite3 driver, on the same file and with the
+        # same pragmas, used from a worker thread.
+        self._thread_engine: Engine | None = None
+        if self._sqlite_file is not None:
+            sync_url = make_url(url).set(drivername="sqlite")
+            self._thread_engine = create_engine(
+                sync_url, hide_parameters=True, connect_args={"timeout": 30}
+            )
+            event.listen(self._thread_engine, "connect", _sqlite_pragmas)
+            event.listen(self._thread_engine, "begin", _sqlite_begin_immediate_in_thread)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         async with self._sessions() as session:
             yield session
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        """`work`'s Core statements in one transaction, committed when it returns (rolled back
+        if it raises); for the statements every update makes.
+
+        On an SQLite file, the whole transaction runs in a worker thread on a plain sqlite3
+        connection: one hand-over to that thread and back, where aiosqlite makes one per cursor
+        call (open, execute, fetch, close; ~15 for an update's statements, each waking a thread
+        and the event loop). On PostgreSQL, on the async engine's connection (asyncpg)."""
+        if self._thread_engine is not None:
+            return await asyncio.to_thread(self._run_in_thread, self._thread_engine, work)
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work)
+
+    @staticmethod
+    def _run_in_thread(engine: Engine, work: Callable[[Connection], T]) -> T:
+        with engine.begin() as connection:
+            return work(connection)
 
     async def create_schema(self) -> None:
         """Makes the schema current: the Alembic migrations, never `create_all`."""
@@ -110,6 +140,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._thread_engine is not None:
+            self._thread_engine.dispose()
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -140,4 +172,13 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     # then fails it at once ("database is locked", busy_timeout or not) if another connection
     # wrote in between. IMMEDIATE takes the write lock at BEGIN, where busy_timeout makes it wait
     # its turn instead; transactions here are short and never wait on the network.
+    # Straight on aiosqlite's connection: one call to its thread, where a statement through
+    # SQLAlchemy's cursor makes three (open the cursor, execute, close it), on every transaction.
+    connection.connection.dbapi_connection.run_async(
+        lambda driver: driver.execute("BEGIN IMMEDIATE")
+    )
+
+
+def _sqlite_begin_immediate_in_thread(connection: Any) -> None:
+    # As _sqlite_begin_immediate, for the plain driver of `Database.run`.
     connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -7,8 +7,11 @@ import asyncio
 from datetime import date, timedelta
 
 import pytest
+from argon2 import PasswordHasher
+from sqlmodel import update
 
 from bot.accounts import AccountService, NewAccount, PasswordHashing
+from bot.accounts.passwords import HASHER
 from bot.accounts.sessions import LOCKED_FOR, LoginStatus, Sessions
 from bot.storage import Account, Database, utcnow
 from tests.support.data import Clock
@@ -225,3 +228,24 @@ async def test_a_new_password_chosen_during_a_login_check_wins(
     outcome = await login
     assert outcome.status is LoginStatus.WRONG
     assert await sessions.account_of(OTHER_PHONE) is None
+
+
+async def test_a_hash_of_an_older_release_still_opens_the_account_and_is_made_anew(
+    db: Database, sessions: Sessions, account: Account
+) -> None:
+    # argon2-cffi's defaults (t=3, m=64 MiB, p=4), as the releases before HASHER stored them.
+    older = PasswordHasher().hash(PASSWORD)
+    async with db.session() as session:
+        await session.exec(
+            update(Account).where(Account.id == account.id).values(password_hash=older)
+        )
+        await session.commit()
+
+    outcome = await sessions.log_in(OTHER_PHONE, OTHER_PHONE, "rose@example.org", PASSWORD)
+
+    assert outcome.status is LoginStatus.IN
+    async with db.session() as session:
+        stored = await session.get(Account, account.id)
+    assert stored is not None and stored.password_hash != older
+    assert not HASHER.check_needs_rehash(stored.password_hash)
+    assert HASHER.verify(stored.password_hash, PASSWORD)

@@ -1,0 +1,384 @@
+"""The side-by-side run: the same paced families, through the same Bot API stand-in, first against
+the bare baseline (`bench.bare`), then against the bot, each in a process of its own
+(`bench.botproc`) whose CPU time and memory are read from /proc.
+
+The phases, for each process in turn:
+
+1. warm-up: a few families register from start to end (first hash, catalogs, caches);
+2. paced, the steps before the e-mail (6 updates a family, none with a password): `families`
+   families, each answering on average `think` seconds after the bot's reply, about
+   families/think updates a second in all; then every family is in the middle of its form,
+   which is when the memory per conversation in progress is read;
+3. a burst: every family sends its e-mail address at the same moment;
+4. paced, the rest (the e-mail again, the two password steps, the human check, the account);
+5. throughput: `throughput` new families register from start to end as fast as they can, all
+   at once: registrations per second, against the bound Argon2id sets (see `bound`).
+
+The load generator and the stand-in run in this process, on the same cores: their work is not
+counted in the bot's CPU time, but they compete with it for the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from bench.e2e import PASSWORD, Step, steps, take_step
+from bench.stats import summary_ms
+from bot.accounts.passwords import HASHER
+from bot.devtools.local_telegram import LocalBotApi, LocalUser
+
+BEFORE_EMAIL = slice(0, 6)
+EMAIL = 6
+REST = slice(7, None)
+
+
+@dataclass(frozen=True)
+class Load:
+    families: int = 200
+    think: float = 10.0  # mean seconds between a reply and the family's next answer
+    throughput: int = 40  # families of the throughput phase
+    warmup: int = 4
+    seed: int = 11
+    database_url: str | None = None
+    rate_limiter: bool = False
+    reply_timeout: float = 60.0
+    profile: Path | None = None  # py-spy's samples of the bot during phase 2
+    first_phases_only: bool = False  # warm-up and phase 2 only: for profiling
+
+
+def _proc_stat(pid: int) -> tuple[float, float]:
+    """(utime + stime in seconds of all the process's threads, RSS in KiB)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks  # fields 14 and 15 of proc(5)
+    rss_kib = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss_kib = float(line.split()[1])
+    return cpu, rss_kib
+
+
+def _threads_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds by thread (its id and name): the event loop's thread apart from SQLite's
+    (aiosqlite runs one per connection) and from the pools' (hashing, the default executor)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            text = (task / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = text.partition("(")[2].rpartition(")")[0]
+        fields = text.rpartition(")")[2].split()
+        found[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def _by_kind(before: dict[str, float], after: dict[str, float], main: str) -> dict[str, float]:
+    kinds: dict[str, float] = {}
+    for key, seconds in after.items():
+        name = key.partition(" ")[2]
+        kind = "event loop" if key.partition(" ")[0] == main else name.rstrip("0123456789_-")
+        kinds[kind] = kinds.get(kind, 0.0) + seconds - before.get(key, 0.0)
+    return kinds
+
+
+def _peak_rss_kib(pid: int) -> float | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1])
+    return None
+
+
+class Measured:
+    """The process under measurement, spoken to over its stdin and stdout."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.pid = process.pid
+
+    async def ask(self, command: str) -> dict[str, Any]:
+        if self.process.stdin is None or self.process.stdout is None:
+            raise RuntimeError("the measured process has no pipes")
+        self.process.stdin.write(command.encode() + b"\n")
+        await self.process.stdin.drain()
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the measured process ended (exit code {self.process.returncode})")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            try:
+                await asyncio.wait_for(self.ask("stop"), timeout=15)
+                await asyncio.wait_for(self.process.wait(), timeout=15)
+            except (TimeoutError, RuntimeError):
+                self.process.kill()
+                await self.process.wait()
+
+
+async def _start(kind: str, api: LocalBotApi, load: Load) -> Measured:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.botproc",
+        f"--kind={kind}",
+        f"--token={api.token}",
+        f"--base-url={api.base_url}",
+    ]
+    if load.database_url:
+        command.append(f"--database-url={load.database_url}")
+    if load.rate_limiter:
+        command.append("--rate-limiter")
+    process = await asyncio.create_subprocess_exec(
+        *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    measured = Measured(process)
+    if process.stdout is None:
+        raise RuntimeError("no stdout")
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+    if not line or not json.loads(line).get("ready"):
+        raise RuntimeError(f"the {kind} process did not start: {line!r}")
+    return measured
+
+
+class Phase:
+    """One phase's figures: CPU and memory of the measured process from its start to its end,
+    the event loop's longest stall, and the latency of every reply."""
+
+    def __init__(self, name: str, measured: Measured, api: LocalBotApi) -> None:
+        self.name = name
+        self.measured = measured
+        self.api = api
+        self.latencies: list[float] = []
+        self.by_step: dict[str, list[float]] = {}
+        self.failures: list[str] = []
+
+    async def __aenter__(self) -> Phase:
+        await self.measured.ask("mark")
+        self._requests = len(self.api.requests)
+        self._cpu, self._rss = _proc_stat(self.measured.pid)
+        self._threads = _threads_cpu(self.measured.pid)
+        self._started = time.perf_counter()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.seconds = time.perf_counter() - self._started
+        cpu, rss = _proc_stat(self.measured.pid)
+        self.threads = _by_kind(
+            self._threads, _threads_cpu(self.measured.pid), str(self.measured.pid)
+        )
+        self.cpu_seconds = cpu - self._cpu
+        self.rss_before_kib, self.rss_after_kib = self._rss, rss
+        self.loop = await self.measured.ask("read")
+        calls = Counter(m for m, _ in self.api.requests[self._requests :] if m != "getUpdates")
+        self.calls = dict(calls.most_common())
+
+    def record(self, step: Step, seconds: float) -> None:
+        self.latencies.append(seconds)
+        self.by_step.setdefault(step.label, []).append(seconds)
+
+    def result(self) -> dict[str, Any]:
+        updates = len(self.latencies)
+        return {
+            "updates": updates,
+            "seconds": self.seconds,
+            "updates_per_second": updates / self.seconds if self.seconds else 0.0,
+            "cpu_seconds": self.cpu_seconds,
+            "cpu_ms_per_update": self.cpu_seconds * 1000 / updates if updates else None,
+            "cpu_ms_per_update_by_thread": {
+                k: v * 1000 / updates for k, v in self.threads.items() if updates and v > 0
+            },
+            "cpu_share_of_a_core": self.cpu_seconds / self.seconds if self.seconds else 0.0,
+            "reply_latency_ms": summary_ms(self.latencies),
+            "reply_latency_ms_by_step": {k: summary_ms(v) for k, v in self.by_step.items()},
+            "longest_loop_stall_ms": self.loop["longest_stall_ms"],
+            "rss_before_kib": self.rss_before_kib,
+            "rss_after_kib": self.rss_after_kib,
+            "bot_api_calls": self.calls,
+            "failures": self.failures[:5],
+            "failure_count": len(self.failures),
+            "handler_errors": self.loop["handler_errors"],
+            "first_handler_errors": self.loop["first_errors"],
+        }
+
+
+class Family:
+    def __init__(self, user: LocalUser, email: str, rng: random.Random) -> None:
+        self.user = user
+        self.steps = steps(email)
+        self.rng = rng
+        self.failed = False
+
+    async def go(
+        self, phase: Phase, chosen: slice | list[int], think: float, patience: float
+    ) -> None:
+        """Takes the steps `chosen`, waiting about `think` s before each; stops at a failure."""
+        picked = (
+            self.steps[chosen] if isinstance(chosen, slice) else [self.steps[i] for i in chosen]
+        )
+        for step in picked:
+            if self.failed:
+                return
+            if think:
+                await asyncio.sleep(self.rng.uniform(0.5, 1.5) * think)
+            try:
+                phase.record(step, await take_step(self.user, step, patience))
+            except (AssertionError, RuntimeError) as error:
+                self.failed = True
+                phase.failures.append(f"{self.user.id}: {error!s:.300}")
+
+
+def _families(api: LocalBotApi, count: int, seed: int, tag: str) -> list[Family]:
+    first = 10**12 + secrets.randbelow(10**11)
+    return [
+        Family(
+            api.user(user_id=first + i, first_name=f"Familia{i}"),
+            f"familia.{tag}.{i}@gmail.com",
+            random.Random(seed * 100_003 + i),
+        )
+        for i in range(count)
+    ]
+
+
+async def _gather(families: list[Family], *args: Any) -> None:
+    await asyncio.gather(*(family.go(*args) for family in families))
+
+
+async def measure(kind: str, load: Load) -> dict[str, Any]:
+    """All the phases against one process of `kind` ("bare" or "bot")."""
+    tag = secrets.token_hex(4)
+    result: dict[str, Any] = {"kind": kind}
+    async with LocalBotApi() as api:
+        # Fresh update ids: a database given with --database-url may hold earlier runs'.
+        api._update_ids = iter(range(time.time_ns() // 1000, 2**62))  # type: ignore[assignment]
+        started = time.perf_counter()
+        measured = await _start(kind, api, load)
+        result["start_seconds"] = time.perf_counter() - started
+        profiler: subprocess.Popen[bytes] | None = None
+        try:
+            warm = _families(api, load.warmup, load.seed + 1, tag + "w")
+            async with Phase("warm-up", measured, api) as phase:
+                await _gather(warm, phase, slice(None), 0.0, load.reply_timeout)
+            result["warmup"] = phase.result()
+
+            families = _families(api, load.families, load.seed, tag)
+            if load.profile is not None:
+                out = load.profile.with_name(f"{load.profile.stem}-{kind}{load.profile.suffix}")
+                profiler = _profile(measured.pid, out)
+            async with Phase("paced, before the e-mail", measured, api) as phase:
+                await _gather(families, phase, BEFORE_EMAIL, load.think, load.reply_timeout)
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)  # py-spy writes its samples on SIGINT
+                profiler.wait(timeout=30)
+            result["paced_before_email"] = phase.result()
+            in_progress = sum(not f.failed for f in families)
+            grown = phase.rss_after_kib - phase.rss_before_kib
+            result["memory"] = {
+                "conversations_in_progress": in_progress,
+                "rss_with_them_kib": phase.rss_after_kib,
+                "kib_per_conversation": grown / in_progress if in_progress else None,
+            }
+            if load.first_phases_only:
+                return result
+
+            async with Phase("burst", measured, api) as phase:
+                await _gather(families, phase, [EMAIL], 0.0, load.reply_timeout)
+            result["burst"] = phase.result()
+
+            async with Phase("paced, the rest", measured, api) as phase:
+                await _gather(families, phase, REST, load.think, load.reply_timeout)
+            result["paced_rest"] = phase.result()
+
+            racers = _families(api, load.throughput, load.seed + 2, tag + "t")
+            async with Phase("throughput", measured, api) as phase:
+                await _gather(racers, phase, slice(None), 0.0, load.reply_timeout)
+            done = sum(not f.failed for f in racers)
+            result["throughput"] = {
+                **phase.result(),
+                "registrations": done,
+                "registrations_per_second": done / phase.seconds if phase.seconds else 0.0,
+            }
+            result["peak_rss_kib"] = _peak_rss_kib(measured.pid)
+        finally:
+            if profiler is not None and profiler.poll() is None:
+                profiler.kill()
+            await measured.stop()
+    return result
+
+
+def _profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
+    """py-spy, sampling the bot's threads (the event loop's and the hashing ones)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--threads",
+            "--nonblocking",
+            "--format",
+            "raw",
+            "--rate",
+            "250",
+            "--output",
+            str(out),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def bound(repeats: int) -> dict[str, Any]:
+    """The registrations per second Argon2id allows on this machine: cores ÷ (one hash + one
+    verify), in CPU time (libargon2 may run lanes on threads: wall time would undercount)."""
+    hasher: PasswordHasher = HASHER
+    stored = hasher.hash(PASSWORD)  # warms the library up
+
+    def cpu_of(call: Any) -> float:
+        before = os.times()
+        for _ in range(repeats):
+            call()
+        after = os.times()
+        return (after.user - before.user + after.system - before.system) / repeats
+
+    hash_cpu = cpu_of(lambda: hasher.hash(PASSWORD))
+    verify_cpu = cpu_of(lambda: hasher.verify(stored, PASSWORD))
+    wall = time.perf_counter()
+    hasher.hash(PASSWORD)
+    wall = time.perf_counter() - wall
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    return {
+        "parameters": {
+            "time_cost": hasher.time_cost,
+            "memory_cost_kib": hasher.memory_cost,
+            "parallelism": hasher.parallelism,
+        },
+        "cores": cores,
+        "hash_cpu_ms": hash_cpu * 1000,
+        "verify_cpu_ms": verify_cpu * 1000,
+        "hash_wall_ms": wall * 1000,
+        "registrations_per_second": cores / (hash_cpu + verify_cpu),
+    }
+
+
+async def side_by_side(load: Load) -> dict[str, Any]:
+    return {"bare": await measure("bare", load), "bot": await measure("bot", load)}
