@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.accounts import AccountService, PasswordResets
 from bot.accounts.sessions import Sessions
+from bot.documents import Documents
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
 from bot.privacy import Privacy
@@ -33,6 +34,8 @@ class Services:
     sessions: Sessions
     tramites: Tramites
     resets: PasswordResets
+    # Off unless the root gives one that reads: photos then get the usual "please type".
+    documents: Documents = field(default_factory=lambda: Documents(None))
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
@@ -42,6 +45,9 @@ class Services:
         await self.registrations.load_expired()
         await self.tickets.load_open()
         await self.languages.load()
+        # The OCR's model loads in its worker meanwhile: start-up does not wait for it.
+        await self.documents.start()
 
     async def close(self) -> None:
+        await self.documents.close()
         await self.database.dispose()

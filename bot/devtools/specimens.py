@@ -2,7 +2,8 @@
 ID card's back (TD1), with a machine-readable zone whose check digits are computed, optionally
 tilted and blurred like a phone's photo. For the tests, the benchmark and a demonstration:
 
-    python -m bot.devtools.specimens pasaporte.jpg     # then, in the terminal chat: /foto pasaporte.jpg
+    python -m bot.devtools.specimens pasaporte.jpg
+    # then, in the terminal chat (make run): /foto pasaporte.jpg
 
 The font is Pillow's own (bundled in its wheel), so nothing depends on the machine's fonts.
 """
@@ -94,7 +95,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
 
 def _finish(image: Image.Image, angle: float, blur: float) -> bytes:
     if angle:
-        image = image.rotate(angle, expand=True, fillcolor=(70, 70, 70), resample=Image.BICUBIC)
+        image = image.rotate(
+            angle, expand=True, fillcolor=(70, 70, 70), resample=Image.Resampling.BICUBIC
+        )
     if blur:
         image = image.filter(ImageFilter.GaussianBlur(blur))
     out = io.BytesIO()

@@ -68,6 +68,11 @@ class Proposal:
     def passport(self) -> bool:
         return self.document_kind == "TD3"
 
+    @property
+    def country_from_nationality(self) -> bool:
+        # The zone has no country of birth: what it proposes is the nationality's.
+        return COUNTRY in self.stated
+
 
 def birth_date(yymmdd: str, today: date) -> date | None:
     """A zone's two-digit year read so that nobody is born in the future; None for a date that

@@ -22,12 +22,10 @@ class Documents:
         self,
         reader: DocumentReader | None,
         *,
-        owns_reader: bool = True,
         today: Callable[[], date] = date.today,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._reader = reader
-        self._owns_reader = owns_reader
         self._today = today
         self._clock = clock
         self._proposals: dict[int, tuple[float, Proposal]] = {}
@@ -43,7 +41,7 @@ class Documents:
 
     async def close(self) -> None:
         self._proposals.clear()
-        if self._reader is not None and self._owns_reader:
+        if self._reader is not None:
             await self._reader.close()
 
     async def read(self, telegram_user_id: int, image: bytes) -> Proposal | Refusal | Busy:
