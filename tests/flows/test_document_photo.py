@@ -18,6 +18,8 @@ from bot.devtools.specimens import (
     no_document_photo,
     passport_zone,
 )
+from bot.i18n import SUPPORTED_LOCALES, translator
+from bot.registration.form import FIELDS
 from bot.runtime.running import RunningBot
 from bot.storage import Account, Database, RegistrationDraft
 from tests.support.bot import BotUnderTest
@@ -207,3 +209,28 @@ async def test_with_reading_off_a_photo_gets_the_usual_answer(
     assert "escrita con el teclado" in usual["text"] and "Paso 1 de 9" in usual["text"]
     assert sent["message_id"] not in user.deleted_message_ids
     assert not telegram.downloads
+
+
+# The first question, with the photo's tip, on a phone (tests/flows/test_languages.py).
+QUESTION_LIMIT = 330
+PHOTO_TIP = (
+    "📷 O envíe una foto del pasaporte (la página de los datos) o del reverso de la cédula, y "
+    "leo los datos. Plana, entera, con buena luz y sin flash."
+)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_the_first_question_with_the_photo_tip_is_short_enough_for_a_phone(locale: str) -> None:
+    _ = translator(locale)
+    first = FIELDS[0]
+    label = first.label if _(first.label) == first.label else f"{first.label} — {_(first.label)}"
+    shown = "\n\n".join(
+        (
+            _("Paso {n} de {total}: {label}", n=1, total=9, label=label),
+            _(first.question),
+            _("Ejemplo: {example}", example=_(first.example)),
+            _(PHOTO_TIP),
+        )
+    )
+    assert _(PHOTO_TIP) != PHOTO_TIP or locale == "es"
+    assert len(shown) <= QUESTION_LIMIT, (locale, len(shown))
