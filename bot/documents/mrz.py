@@ -263,12 +263,12 @@ _FORMATS: tuple[tuple[int, int, Callable[..., Mrz]], ...] = (
     (2, 36, _td2),
 )
 # How far a line's length may stray from its format's before it is not taken for one of its
-# lines: runs of fillers come out a few too short or too long.
-_SLACK = 5
+# lines: an OCR miscounts runs of fillers, and may drop a line's trailing ones altogether.
+_SHORTER, _LONGER = 15, 5
 
 
 def _looks_like_zone(line: str) -> bool:
-    return len(line) >= 30 - _SLACK and FILLER in line
+    return len(line) >= 30 - _SHORTER and FILLER in line
 
 
 def read_zone(lines: Sequence[str]) -> Mrz | Refusal:
@@ -283,7 +283,7 @@ def read_zone(lines: Sequence[str]) -> Mrz | Refusal:
     for count, length, parse in _FORMATS:
         for start in range(len(candidates) - count + 1):
             group = candidates[start : start + count]
-            if all(abs(len(row) - length) <= _SLACK for row in group):
+            if all(length - _SHORTER <= len(row) <= length + _LONGER for row in group):
                 try:
                     return parse(*group)
                 except _Unverified:

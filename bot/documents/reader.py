@@ -39,12 +39,16 @@ def ocr_installed() -> bool:
     return all(importlib.util.find_spec(name) is not None for name in OCR_PACKAGES)
 
 
+WORKER_COMMAND = (sys.executable, "-m", "bot.documents.worker")
+
+
 @dataclass(frozen=True)
 class ReaderSettings:
     workers: int = 1
     timeout_seconds: float = 20.0
     # Photos that may wait for a worker; past that, the family is asked to try again shortly.
     max_waiting: int = 8
+    command: tuple[str, ...] = WORKER_COMMAND
 
 
 class _Worker:
@@ -54,14 +58,12 @@ class _Worker:
         self.process = process
 
     @classmethod
-    async def start(cls) -> _Worker:
+    async def start(cls, command: tuple[str, ...]) -> _Worker:
         # A process of its own, not a fork: a fork would copy the bot's event loop, threads and
         # sockets. Its standard error is dropped: the OCR's libraries print there, and the
         # answers say all the bot needs (Unavailable names a failure).
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.documents.worker",
+            *command,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
@@ -133,7 +135,7 @@ class DocumentReader:
     async def _add_worker(self) -> None:
         if self._failed or self._idle is None:
             return
-        started = await _Worker.start()
+        started = await _Worker.start(self.settings.command)
         self._workers.append(started)
         try:
             answer = await started.receive()
