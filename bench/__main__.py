@@ -125,6 +125,12 @@ def _per_family_in_flight(one: dict[str, Any], many: dict[str, Any]) -> dict[str
 
 
 def main(argv: list[str] | None = None) -> None:
+    if "--ocr" in (sys.argv[1:] if argv is None else argv):
+        # Reading photos of documents is measured on its own (bench/ocr.py).
+        from bench import ocr
+
+        ocr.main([a for a in (sys.argv[1:] if argv is None else argv) if a != "--ocr"])
+        return
     args = _arguments(argv)
     quiet_logs()
     started = time.perf_counter()
