@@ -162,7 +162,11 @@ class DocumentReader:
             return Busy.WAITING
         self._waiting += 1
         try:
-            reading = await self._idle.get()
+            # Bounded too: were every worker gone (and none to be had), a wait would never end.
+            async with asyncio.timeout(self.settings.timeout_seconds * (self._waiting + 1)):
+                reading = await self._idle.get()
+        except TimeoutError:
+            return Busy.WAITING
         finally:
             self._waiting -= 1
         try:
