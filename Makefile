@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MO := $(patsubst %.po,%.mo,$(wildcard locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: install run test lint format messages bench clean
+.PHONY: install run test lint format messages bench bench-ocr clean
 
 install: $(STAMP) $(MO)
 
@@ -51,6 +51,10 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: install $(BENCH_STAMP)
 	$(PY) -m bench
+
+# Reading a photo of a document: seconds per photo and the OCR worker's memory.
+bench-ocr: install
+	$(PY) -m bench.ocr
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.accounts import AccountService, PasswordResets, ResetOutcome, VerifyOutcome
 from bot.accounts.sessions import Sessions
+from bot.documents import DocumentReader, Documents, ReaderSettings
 from bot.i18n import N_
 from bot.inbox import Inbox
 from bot.languages import Languages
@@ -74,6 +75,20 @@ AGREEMENT_KEY = b"ninez-migrante-bot one secret per database v1"
 UNVERIFIED_SWEEP_EVERY = timedelta(minutes=5)
 # A reminder goes out within a minute of falling due.
 REMINDERS_EVERY = timedelta(seconds=30)
+
+
+def build_documents(settings: Settings) -> Documents:
+    """Reading photos of documents, in worker processes of its own; off by DOCUMENT_READING."""
+    if not settings.document_reading:
+        return Documents(None)
+    return Documents(
+        DocumentReader(
+            ReaderSettings(
+                workers=settings.document_readers,
+                timeout_seconds=settings.document_read_timeout_seconds,
+            )
+        )
+    )
 
 
 def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Services:
@@ -145,6 +160,7 @@ def build_services(settings: Settings, link_base: str, news: UpdateQueue) -> Ser
         # once as the update processor runs.
         ChatTurns(settings.database_url_async, at_once=MAX_RUNNING),
         SecretAgreement(settings.database_url_async, seal.subkey(AGREEMENT_KEY).hex()),
+        build_documents(settings),
     )
 
 

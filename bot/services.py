@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.accounts import AccountService, PasswordResets
 from bot.accounts.sessions import Sessions
+from bot.documents import Documents
 from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
@@ -41,6 +42,8 @@ class Services:
     questions: OpenQuestions
     turns: ChatTurns
     agreement: SecretAgreement
+    # Off unless the root gives one that reads: photos then get the usual "please type".
+    documents: Documents = field(default_factory=lambda: Documents(None))
     flood: FloodGate = field(default_factory=FloodGate)
     foreign_chats: ForeignChats = field(default_factory=ForeignChats)
 
@@ -49,6 +52,8 @@ class Services:
         the services keep in memory about a family is read at each of its updates (refresh)."""
         await self.database.create_schema()
         await self.agreement.join()
+        # The OCR's model loads in its worker meanwhile: start-up does not wait for it.
+        await self.documents.start()
 
     async def refresh(self, telegram_user_id: int) -> None:
         """Reads what the services keep in memory about one family, before each of its
@@ -61,6 +66,7 @@ class Services:
             await self.languages.refresh(telegram_user_id, session)
 
     async def close(self) -> None:
+        await self.documents.close()
         await self.turns.dispose()
         await self.agreement.leave()
         await self.database.dispose()

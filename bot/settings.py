@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     # A ticket with no answer after this long is raised again in the group, once.
     ticket_reminder_hours: float = Field(default=2.0, gt=0)
 
+    # A photo of the child's document fills the form (bot.documents): off, or with how many
+    # OCR worker processes (each holds its model, about 350 MB) and how long one read may take.
+    document_reading: bool = True
+    document_readers: int = Field(default=1, ge=1, le=8)
+    document_read_timeout_seconds: float = Field(default=20.0, gt=0)
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     verification_ttl_hours: float = Field(default=48.0, gt=0)
     email_check_deliverability: bool = False

@@ -31,6 +31,10 @@ EDIT = "edit"
 HUMAN_OK = "human:ok"
 CREATE = "create"
 CANCEL = "cancel"
+# What a photo of the child's document proposed: use it all (doc:use), or all but one field,
+# which the family then types (doc:fix:<field>).
+USE_DOCUMENT = "doc:use"
+FIX_DOCUMENT = "doc:fix"
 
 # The portal's home: the list of trámites, one trámite's guide (tramite:<key>), starting its
 # checklist (tramite:start:<key>), the Historial de Trámites, and a document gathered or not

@@ -129,6 +129,7 @@ async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # What the services keep in memory about this family goes with it.
     found.tickets.forget_open(user.id)
     found.languages.forget(user.id)
+    found.documents.forget(user.id)  # a photo's proposal, not yet used
     await found.registrations.forget_expired(user.id)
     _ = texts(update, context)  # the chosen language is gone too
     await reply(

@@ -1,7 +1,9 @@
 """The registration conversation: the portal's "Crear cuenta" form, one field per message.
 
 Which field comes next, and what an answer means, is decided by `bot.registration`; this module
-only asks, shows buttons, deletes password messages and sends the link.
+only asks, shows buttons, deletes password messages and sends the link. A photo of the child's
+document, read by `bot.documents`, is shown back as a proposal; accepted, its values are the
+answers, through the same mechanism as typed ones.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import warnings
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from telegram import Update
+from telegram import Document, Message, PhotoSize, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -25,9 +28,11 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.accounts import CreatedAccount, EmailTaken, TooManyAccounts
-from bot.i18n import Translate, translator
+from bot.documents import Busy, Proposal, Refusal
+from bot.i18n import N_, Translate, translator
 from bot.registration.form import (
     ADDRESS_UNUSABLE,
+    DOCUMENT_FIELDS,
     FIELDS,
     FIELDS_BY_KEY,
     HUMAN_CHECK,
@@ -35,6 +40,7 @@ from bot.registration.form import (
     SUMMARY_FIELDS,
     position,
     summary,
+    takes_document,
 )
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.runtime.conversations import StoredConversation
@@ -44,9 +50,11 @@ from conversations.callbacks import (
     CANCEL,
     CREATE,
     EDIT,
+    FIX_DOCUMENT,
     HUMAN_OK,
     PICK,
     START_REGISTRATION,
+    USE_DOCUMENT,
     accept_row,
     volunteer_button,
 )
@@ -97,7 +105,7 @@ def _state_at(step: str) -> str:
 Rows = list[list[tuple[str, str]]]
 
 
-def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, Rows]:
+def _question(draft: RegistrationDraft, _: Translate, photo: bool = False) -> tuple[str, Rows]:
     if draft.step == HUMAN_CHECK:
         text = _(
             "Último paso antes de revisar: el portal pide confirmar que usted no es un robot. "
@@ -120,6 +128,11 @@ def _question(draft: RegistrationDraft, _: Translate) -> tuple[str, Rows]:
             _("Ejemplo: {example}", example=_(form_field.example)),
         )
     )
+    if photo and form_field.key == FIELDS[0].key:
+        text += "\n\n" + _(
+            "📷 O envíe una foto del pasaporte (la página de los datos) o del reverso de la "
+            "cédula, y leo los datos. Plana, entera, con buena luz y sin flash."
+        )
     choices = [
         (_(label), f"{PICK}:{draft.step}:{index}")
         for index, (label, _value) in enumerate(draft.choices)
@@ -161,7 +174,7 @@ async def ask(
 ) -> str:
     """Sends the draft's current question, after any `before` lines; returns the state."""
     _ = translator(draft.locale)
-    question, rows = _question(draft, _)
+    question, rows = _question(draft, _, photo=services(context).documents.available)
     if first_row:
         rows.insert(0, first_row)
     if offer_volunteer:
@@ -378,6 +391,10 @@ async def _stale_button(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationD
 async def receive_not_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
+    return await _ask_for_text(context, draft)
+
+
+async def _ask_for_text(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft) -> str:
     _ = translator(draft.locale)
     return await ask(
         context,
@@ -387,6 +404,185 @@ async def receive_not_text(
             "ni ubicaciones)."
         ),
     )
+
+
+# --- A photo of the child's document ---------------------------------------------------------
+
+# Telegram lets a bot download up to 20 MB; a photo of a page needs far less.
+_LARGEST_PHOTO = 10 * 1024 * 1024
+
+_UNREAD = {
+    Refusal.NOT_FOUND: N_(
+        "No encontré en la foto el código de la parte de abajo del documento (las líneas con "
+        "«<<<»). Pruebe con otra foto: el documento plano, entero, con buena luz y sin flash. "
+        "O escriba la respuesta."
+    ),
+    Refusal.UNVERIFIED: N_(
+        "No pude leer el código del documento con seguridad, así que no usé ningún dato de la "
+        "foto. Pruebe con otra foto: plana, entera, con buena luz y sin flash. O escriba la "
+        "respuesta."
+    ),
+    Busy.WAITING: N_(
+        "Ahora hay muchas fotos por leer. Envíela otra vez en un minuto, o escriba la respuesta."
+    ),
+    Busy.TIMED_OUT: N_(
+        "La lectura de la foto tardó demasiado. Pruebe con otra foto, o escriba la respuesta."
+    ),
+}
+
+
+def _picture(message: Message) -> PhotoSize | Document | None:
+    """The photo in a message (its largest size), or an image sent as a file."""
+    if message.photo:
+        return message.photo[-1]
+    document = message.document
+    if document is not None and (document.mime_type or "").startswith("image/"):
+        return document
+    return None
+
+
+async def _download(picture: PhotoSize | Document) -> bytes | None:
+    """The picture's bytes, in memory only; None when it is too large or cannot be had."""
+    if picture.file_size is not None and picture.file_size > _LARGEST_PHOTO:
+        return None
+    try:
+        file = await picture.get_file()
+        data = await file.download_as_bytearray()
+    except TelegramError as error:
+        # The error's type only: its text may quote the file's address.
+        logger.warning("could not download a photo of a document (%s)", type(error).__name__)
+        return None
+    return bytes(data) if len(data) <= _LARGEST_PHOTO else None
+
+
+@with_draft
+async def receive_photo(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
+    """A photo at a question the child's document answers: read, and shown back for the family
+    to accept or correct. Anywhere else, or with reading off, the usual "please type"."""
+    message = update.effective_message
+    found = services(context)
+    picture = _picture(message) if message is not None else None
+    if message is None or picture is None:
+        return await _ask_for_text(context, draft)
+    if not (found.documents.available and takes_document(draft)):
+        return await _ask_for_text(context, draft)
+    _ = translator(draft.locale)
+    await reply(update, context, _("Estoy leyendo la foto del documento. Tarda unos segundos."))
+    image = await _download(picture)
+    # Deleted as soon as it is in memory: the chat must not keep a child's document.
+    if await delete_quietly(message):
+        before = [
+            _("Borré su foto del chat, para proteger los datos del niño, niña o adolescente.")
+        ]
+    else:
+        before = [
+            _(
+                "No pude borrar su foto: bórrela usted, por favor (mantenga el dedo sobre la "
+                "foto y elija «Eliminar»)."
+            )
+        ]
+    if image is None:
+        failed = _("No pude descargar la foto. Envíela otra vez, o escriba la respuesta.")
+        return await ask(context, draft, *before, failed)
+    reading = await found.documents.read(draft.telegram_user_id, image)
+    if not isinstance(reading, Proposal):
+        return await ask(context, draft, *before, _(_UNREAD[reading]))
+    text, rows = _proposal(reading, draft.locale, _)
+    await reply(update, context, "\n\n".join((*before, text)), keyboard(rows))
+    return state_of(draft)
+
+
+def _proposal(proposal: Proposal, locale: str, _: Translate) -> tuple[str, Rows]:
+    """One message: what the document says, field by field, what was guessed, and a button to
+    use it all or one to correct each field."""
+    lines = [
+        _("Esto dice el pasaporte:")
+        if proposal.passport
+        else _("Esto dice el documento de identidad:"),
+        "",
+    ]
+    corrections = []
+    for form_field in DOCUMENT_FIELDS:
+        given = proposal.stated.get(form_field.document or "")
+        if given is None:
+            continue
+        # A typed answer is shown as typed; a button's value as the summary shows it.
+        shown = form_field.display(given.text, locale) if given.chosen else given.text
+        lines.append(f"{portal_name(form_field.label, _)}: {shown}")
+        corrections.append((f"✏️ {_(form_field.label)}", f"{FIX_DOCUMENT}:{form_field.key}"))
+    notes = []
+    if proposal.country_from_nationality:
+        notes.append(
+            _(
+                "El país de nacimiento es el de la nacionalidad del documento: si nació en otro "
+                "país, corríjalo."
+            )
+        )
+    if proposal.accents_added:
+        notes.append(
+            _(
+                "El código del documento no lleva acentos: los agregué donde el nombre es común "
+                "(como Pérez o Sofía). Revíselos."
+            )
+        )
+    if proposal.surnames_unsure:
+        notes.append(
+            _(
+                "Los apellidos tienen más de dos palabras: revise cuál es el paterno y cuál el "
+                "materno."
+            )
+        )
+    notes.append(
+        _(
+            "Si todo está bien, toque «Usar estos datos». Si algo está mal, toque ese dato para "
+            "escribirlo usted. Al final podrá revisar todo."
+        )
+    )
+    rows = [[(_("✅ Usar estos datos"), USE_DOCUMENT)], *in_rows(corrections, 2)]
+    return "\n".join(lines) + "\n\n" + "\n\n".join(notes), rows
+
+
+@with_draft
+async def use_document(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
+    return await _answer_from_document(context, draft, leave_out=None)
+
+
+@with_draft
+async def fix_document(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
+) -> str | int:
+    fields = button_fields(update, FIX_DOCUMENT, 1)
+    if fields is None:
+        return await _stale_button(context, draft)
+    return await _answer_from_document(context, draft, leave_out=fields[0])
+
+
+async def _answer_from_document(
+    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, leave_out: str | None
+) -> str:
+    """The proposal's values as the answers, but `leave_out`'s, which is asked; only what the
+    family was offered: its own proposal, still kept, and a field that proposal showed."""
+    found = services(context)
+    proposal = found.documents.proposal(draft.telegram_user_id)
+    shown = {
+        form_field.key
+        for form_field in DOCUMENT_FIELDS
+        if proposal is not None and form_field.document in proposal.stated
+    }
+    if proposal is None or (leave_out is not None and leave_out not in shown):
+        return await _stale_button(context, draft)
+    result = await found.registrations.fill(draft, proposal.stated, leave_out=leave_out)
+    if result is None:  # the form is past the document's fields
+        return await _stale_button(context, draft)
+    found.documents.forget(draft.telegram_user_id)
+    _ = translator(draft.locale)
+    explanation = _explain(result, _)
+    before = [_("Guardé los datos del documento."), *([explanation] if explanation else [])]
+    return await ask(context, draft, *before)
 
 
 @with_draft
@@ -498,6 +694,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if user is None:
         return ConversationHandler.END
     _ = texts(update, context)
+    services(context).documents.forget(user.id)
     discarded = await services(context).registrations.discard(user.id)
     if discarded:
         text = _(
@@ -554,6 +751,10 @@ def _conversation(out_of_place: list[BaseHandler[Update, Any, object]]) -> Conve
                 MessageHandler(text_answer, receive_text),
                 CallbackQueryHandler(receive_choice, pattern=f"^{PICK}:"),
                 CallbackQueryHandler(edit_field, pattern=f"^{EDIT}:"),
+                # A photo of the child's document, and what it proposed.
+                MessageHandler(filters.PHOTO | filters.Document.IMAGE, receive_photo),
+                CallbackQueryHandler(use_document, pattern=f"^{USE_DOCUMENT}$"),
+                CallbackQueryHandler(fix_document, pattern=f"^{FIX_DOCUMENT}:"),
                 MessageHandler(anything_else, receive_not_text),
             ],
             CHECKING_HUMAN: [CallbackQueryHandler(pass_human_check, pattern=f"^{HUMAN_OK}$")],

@@ -88,6 +88,8 @@ def make_settings(data_dir: Path, database_url: str, smtp: SmtpServer):
             "smtp_security": "none",
             "mail_from": "Programa Niñez Migrante <no-reply@ninez.test>",
             "log_level": "DEBUG",
+            # Reading photos starts an OCR worker process: only the tests of that feature do.
+            "document_reading": False,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

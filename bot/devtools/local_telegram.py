@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 logger = logging.getLogger(__name__)
@@ -671,10 +671,13 @@ class LocalUser(_LocalChat):
         }
         return await self._send_content({"sticker": sticker})
 
-    async def send_photo(self, caption: str | None = None) -> dict[str, Any]:
-        return await self._send_content(self._photo(caption))
+    async def send_photo(
+        self, caption: str | None = None, *, image: bytes | None = None
+    ) -> dict[str, Any]:
+        """A photo; with `image`, one the bot can download (getFile) as those bytes."""
+        return await self._send_content(self._photo(caption, image))
 
-    def _photo(self, caption: str | None) -> dict[str, Any]:
+    def _photo(self, caption: str | None, image: bytes | None = None) -> dict[str, Any]:
         file = self._file("photo")
         sizes = [
             {
@@ -687,6 +690,11 @@ class LocalUser(_LocalChat):
         ]
         for size in sizes:
             size["file_size"] = int(size["width"]) * int(size["height"]) // 8
+        if image is not None:
+            # Telegram keeps a smaller copy per size; here every size is the very upload.
+            for size in sizes:
+                self.api.files[str(size["file_id"])] = image
+                size["file_size"] = len(image)
         content: dict[str, Any] = {"photo": sizes}
         if caption is not None:
             content["caption"] = caption
@@ -712,9 +720,18 @@ class LocalUser(_LocalChat):
         )
 
     async def send_document(
-        self, file_name: str = "documento.pdf", mime_type: str = "application/pdf"
+        self,
+        file_name: str = "documento.pdf",
+        mime_type: str = "application/pdf",
+        *,
+        data: bytes | None = None,
     ) -> dict[str, Any]:
-        return await self._send_content(self._document(file_name, mime_type))
+        """A file; with `data`, one the bot can download (getFile) as those bytes."""
+        content = self._document(file_name, mime_type)
+        if data is not None:
+            self.api.files[content["document"]["file_id"]] = data
+            content["document"]["file_size"] = len(data)
+        return await self._send_content(content)
 
     def _document(self, file_name: str, mime_type: str) -> dict[str, Any]:
         document = {
@@ -840,6 +857,10 @@ class LocalBotApi:
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._file_ids = itertools.count(1)
+        # file_id -> the bytes people uploaded (photos, files), for getFile and the download.
+        self.files: dict[str, bytes] = {}
+        self._file_paths: dict[str, str] = {}
+        self.downloads: list[str] = []  # the file_path of each file the bot downloaded
         self._open_queries: dict[str, LocalUser] = {}
         self._allowed_updates: set[str] = set()
         self._pulse = _Pulse()
@@ -855,6 +876,7 @@ class LocalBotApi:
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
                 Route("/{path:path}", self._not_found, methods=["GET", "POST"]),
             ]
         )
@@ -1000,6 +1022,19 @@ class LocalBotApi:
         return JSONResponse(
             {"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404
         )
+
+    async def _download(self, request: Request) -> Response:
+        """A file getFile named, as Telegram serves it: /file/bot<token>/<file_path>."""
+        if request.path_params["token"] != self.token:
+            return JSONResponse(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401
+            )
+        path = request.path_params["path"]
+        file_id = next((fid for fid, known in self._file_paths.items() if known == path), None)
+        if file_id is None or file_id not in self.files:
+            return await self._not_found(request)
+        self.downloads.append(path)
+        return Response(self.files[file_id], media_type="application/octet-stream")
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         if request.path_params["token"] != self.token:
@@ -1280,6 +1315,19 @@ class LocalBotApi:
         ]
         content = {"photo": sizes, **self._caption(params)}
         return _public(self._send(params, content))
+
+    async def _m_getFile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id") or "")
+        if file_id not in self.files:
+            raise _ApiError("Bad Request: invalid file_id")
+        folder = "photos" if "-photo-" in file_id else "documents"
+        path = self._file_paths.setdefault(file_id, f"{folder}/file_{len(self._file_paths)}")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": path,
+        }
 
     async def _m_sendVoice(self, params: dict[str, Any]) -> dict[str, Any]:
         voice = self._media(params, "voice")

@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from bot.devtools.local_telegram import LocalBotApi, LocalUser, keyboard_buttons
@@ -15,8 +16,10 @@ from bot.devtools.local_telegram import LocalBotApi, LocalUser, keyboard_buttons
 BANNER = (
     "Chat local con el bot. Escriba sus mensajes; un número presiona el botón con ese número. "
     "/start para empezar, Ctrl+D para salir.\n"
-    "(Para enviar un número como texto, escríbalo con un espacio delante.)"
+    "(Para enviar un número como texto, escríbalo con un espacio delante. Para enviar una foto, "
+    "/foto ruta/de/la/imagen.jpg; python -m bot.devtools.specimens pasaporte.jpg hace una.)"
 )
+PHOTO_COMMAND = "/foto"
 INDENT = "     "
 
 ReadLine = Callable[[], Awaitable[bytes | str]]
@@ -64,9 +67,30 @@ def _latest_with_buttons(user: LocalUser) -> dict[str, Any] | None:
     return None
 
 
+def _read_image(path: str) -> bytes:
+    return Path(path).expanduser().read_bytes()
+
+
+async def _send_photo(path: str, user: LocalUser, show: Callable[[str], None]) -> None:
+    try:
+        image = await asyncio.to_thread(_read_image, path)
+    except OSError as error:
+        show(f"(no pude leer {path!r}: {error.strerror or error})")
+        return
+    show(f"(foto enviada: {Path(path).name})")
+    await user.send_photo(image=image)
+
+
 async def _handle_line(line: str, user: LocalUser, show: Callable[[str], None]) -> None:
     if not line.strip():
         return  # Telegram refuses empty messages; an extra Enter is not worth an error
+    command, _, argument = line.strip().partition(" ")
+    if command == PHOTO_COMMAND:
+        if argument.strip():
+            await _send_photo(argument.strip(), user, show)
+        else:
+            show(f"(escriba {PHOTO_COMMAND} y la ruta de la imagen)")
+        return
     message = _latest_with_buttons(user)
     buttons = keyboard_buttons(message) if message is not None else []
     # Only a bare number within range is a press, so codes like "483920" still go as text.

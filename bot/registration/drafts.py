@@ -4,24 +4,29 @@ question."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Table, insert, update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
+from bot.documents import Stated
 from bot.registration.form import (
+    DOCUMENT_FIELDS,
     FIELDS,
     FIELDS_BY_KEY,
     SUMMARY,
     SUMMARY_KEYS,
     TOO_LONG,
     FormContext,
+    FormField,
     answered_labels,
     next_step,
+    takes_document,
 )
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.registration.validation import MAX_TEXT_LENGTH
@@ -247,17 +252,7 @@ class Registrations:
         form_field = FIELDS_BY_KEY.get(draft.step)
         if form_field is None:
             return None
-        if len(text) > MAX_TEXT_LENGTH:
-            return Invalid(TOO_LONG, {"length": len(text), "example": form_field.example})
-        context = FormContext(
-            accounts=self._accounts,
-            today=self._today(),
-            telegram_user_id=draft.telegram_user_id,
-            locale=draft.locale,
-            check_deliverability=self._check_deliverability,
-            repeated=draft.answers.get(form_field.confirms) if form_field.confirms else None,
-        )
-        result = await form_field.accept(text, dict(draft.answers), context, chosen)
+        result = await self._check(draft, form_field, text, chosen, draft.answers)
         if isinstance(result, Valid):
             draft.answers = {**draft.answers, form_field.key: result.value}
             self._move_to(draft, next_step(draft))
@@ -267,6 +262,66 @@ class Registrations:
             self._offer_quick_answers(draft)
         await self._save(draft)
         return result
+
+    async def _check(
+        self,
+        draft: RegistrationDraft,
+        form_field: FormField,
+        text: str,
+        chosen: bool,
+        answers: Mapping[str, Any],
+    ) -> Result:
+        """`text` through the field's own check, as an answer typed (or, `chosen`, tapped)."""
+        if len(text) > MAX_TEXT_LENGTH:
+            return Invalid(TOO_LONG, {"length": len(text), "example": form_field.example})
+        context = FormContext(
+            accounts=self._accounts,
+            today=self._today(),
+            telegram_user_id=draft.telegram_user_id,
+            locale=draft.locale,
+            check_deliverability=self._check_deliverability,
+            repeated=answers.get(form_field.confirms) if form_field.confirms else None,
+        )
+        return await form_field.accept(text, dict(answers), context, chosen)
+
+    async def fill(
+        self,
+        draft: RegistrationDraft,
+        stated: Mapping[str, Stated],
+        *,
+        leave_out: str | None = None,
+    ) -> Result | None:
+        """Answers the fields the child's document states, each exactly as if the family had
+        typed it (or tapped the button, when `chosen`), through the field's own check; then the
+        draft moves to its first missing field. A field `leave_out` names, or whose check
+        refuses the document's value, is left unanswered, so it is asked next; one the document
+        does not state keeps any answer it had.
+
+        Only while the draft asks a field a document answers; None otherwise. Returns the first
+        refusal, else the first acceptance with a note, else Valid(True)."""
+        if not takes_document(draft):
+            return None
+        answers = dict(draft.answers)
+        refused: Result | None = None
+        noted: Result | None = None
+        for form_field in DOCUMENT_FIELDS:
+            given = stated.get(form_field.document or "")
+            if form_field.key == leave_out:
+                answers.pop(form_field.key, None)
+                continue
+            if given is None:
+                continue
+            result = await self._check(draft, form_field, given.text, given.chosen, answers)
+            if isinstance(result, Valid):
+                answers[form_field.key] = result.value
+                noted = noted or (result if result.note else None)
+            else:
+                answers.pop(form_field.key, None)
+                refused = refused or result
+        draft.answers = answers
+        self._move_to(draft, next_step(draft))
+        await self._save(draft)
+        return refused or noted or Valid(True)
 
     async def pick(self, draft: RegistrationDraft, step: str, index: int) -> Result | None:
         """A button of the current question was pressed; None when it belongs to another."""

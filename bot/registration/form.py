@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from bot.accounts import AccountService
+from bot.documents import proposal as document
 from bot.i18n import N_, translator
 from bot.registration.countries import COMMON_COUNTRIES, country_name, find_country
 from bot.registration.results import Choice, Invalid, Result, Valid
@@ -60,6 +61,9 @@ class FormField:
     display: Callable[[Any, str], str] = field(default=lambda value, _locale: str(value))
     # The button, on a question that repeats this field, that goes back to change it.
     change_label: str = N_("Cambiar este dato")
+    # The datum of the child's identity document that answers it (bot.documents.proposal): a
+    # photo of the document may answer it, while the form is at a field that has one.
+    document: str | None = None
 
 
 def _pure(validator: Callable[[str], Result]) -> Accept:
@@ -159,6 +163,7 @@ FIELDS: tuple[FormField, ...] = (
         ),
         example=N_("María José"),
         accept=_pure(validate_name),
+        document=document.GIVEN_NAMES,
     ),
     FormField(
         key="apellido_paterno",
@@ -166,6 +171,7 @@ FIELDS: tuple[FormField, ...] = (
         question=N_("¿Cuál es su primer apellido (apellido paterno), como en su documento?"),
         example=N_("Pérez"),
         accept=_pure(validate_name),
+        document=document.FATHER_SURNAME,
     ),
     FormField(
         key="apellido_materno",
@@ -177,6 +183,7 @@ FIELDS: tuple[FormField, ...] = (
         accept=_mother_surname,
         quick_answers=lambda _locale: (Choice(N_("No tiene segundo apellido"), ""),),
         display=lambda value, locale: value or translator(locale)(N_("(no tiene)")),
+        document=document.MOTHER_SURNAME,
     ),
     FormField(
         key="fecha_nacimiento",
@@ -185,6 +192,7 @@ FIELDS: tuple[FormField, ...] = (
         example="23-04-2015",
         accept=_birth_date,
         display=lambda value, _locale: format_date(date.fromisoformat(value)),
+        document=document.BIRTH_DATE,
     ),
     FormField(
         key="pais_nacimiento",
@@ -194,6 +202,7 @@ FIELDS: tuple[FormField, ...] = (
         accept=_country,
         quick_answers=_common_countries,
         display=lambda value, locale: country_name(value, locale),
+        document=document.COUNTRY,
     ),
     FormField(
         key="correo",
@@ -242,6 +251,15 @@ FIELDS_BY_KEY = {form_field.key: form_field for form_field in FIELDS}
 # What the summary lists: every field but the confirmations, which only repeat another.
 SUMMARY_FIELDS = tuple(form_field for form_field in FIELDS if form_field.confirms is None)
 SUMMARY_KEYS = frozenset(form_field.key for form_field in SUMMARY_FIELDS)
+# The fields a photo of the child's document can answer, in the form's order.
+DOCUMENT_FIELDS = tuple(form_field for form_field in FIELDS if form_field.document is not None)
+
+
+def takes_document(draft: RegistrationDraft) -> bool:
+    """Whether the draft is at a question a photo of the document may answer."""
+    asking = FIELDS_BY_KEY.get(draft.step)
+    return asking is not None and asking.document is not None
+
 
 TOO_LONG = N_(
     "Ese texto es demasiado largo ({length} caracteres). Escriba solo el dato pedido, "

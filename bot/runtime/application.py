@@ -42,6 +42,10 @@ def new_application(
     )
     if base_url:
         builder = builder.base_url(base_url)
+        # Files (a photo of a document) are downloaded from the same server, under /file/bot,
+        # as Telegram's own and a self-hosted Bot API server lay them out.
+        if base_url.rstrip("/").endswith("/bot"):
+            builder = builder.base_file_url(base_url.rstrip("/").removesuffix("bot") + "file/bot")
     if not polling:
         builder = builder.updater(None)
     return builder.build()

@@ -334,3 +334,64 @@ async def relay_and_check(
     plain.rate_limit_per_minute = 1
     with pytest.raises(RetryAfter):
         await bot.send_message(plain.id, "Otra vez")
+
+
+async def test_a_photo_and_a_file_are_downloaded_as_from_telegram(
+    api: LocalBotApi, tmp_path
+) -> None:
+    got: list[bytes] = []
+
+    async def keep(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        media = message.photo[-1] if message.photo else message.document
+        assert media is not None
+        got.append(bytes(await (await media.get_file()).download_as_bytearray()))
+        await message.reply_text("recibido")
+
+    base = api.base_url.removesuffix("bot")
+    application = (
+        Application.builder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(base + "file/bot")
+        .build()
+    )
+    application.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, keep))
+    user = api.user(1001)
+    async with application:
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await user.send_photo(image=b"\xff\xd8 a photo")
+        await user.wait_for(lambda m: m["text"] == "recibido")
+        await user.send_document("foto.png", "image/png", data=b"\x89PNG a file")
+        await user.wait_for(lambda m: m["text"] == "recibido")
+        await application.updater.stop()
+        await application.stop()
+    assert got == [b"\xff\xd8 a photo", b"\x89PNG a file"]
+    assert [path.split("/")[0] for path in api.downloads] == ["photos", "documents"]
+
+    async with httpx.AsyncClient() as client:
+        wrong_token = await client.get(f"{base}file/bot1:WRONG/{api.downloads[0]}")
+        unknown = await client.get(f"{base}file/bot{api.token}/photos/nothing")
+    assert (wrong_token.status_code, unknown.status_code) == (401, 404)
+
+
+async def test_the_terminal_sends_a_local_image_with_foto(api: LocalBotApi, tmp_path) -> None:
+    image = tmp_path / "pasaporte.jpg"
+    image.write_bytes(b"\xff\xd8 pretend jpeg")
+    typed = asyncio.StreamReader()
+    screen = Screen()
+    stop = asyncio.Event()
+    chat = asyncio.create_task(run_terminal_chat(api, stop=stop, input_stream=typed, output=screen))
+    typed.feed_data(f"/foto {image}\n".encode())
+    await screen.shows("(foto enviada: pasaporte.jpg)")
+    typed.feed_data(b"/foto /no/such/file.jpg\n")
+    await screen.shows("(no pude leer '/no/such/file.jpg'")
+    typed.feed_eof()
+    async with asyncio.timeout(2):
+        await chat
+    sent = [m for m in api.user(1001).messages.values() if "photo" in m]
+    assert len(sent) == 1
+    assert api.files[sent[0]["photo"][-1]["file_id"]] == image.read_bytes()

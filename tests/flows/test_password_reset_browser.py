@@ -44,6 +44,9 @@ async def test_a_phone_browser_chooses_a_new_password(
         try:
             page = await browser.new_page(viewport=PHONE, is_mobile=True, has_touch=True)
             await page.goto(link)  # the account verified first, as a family would
+            # The chat hears of it through the update queue, maybe after the page has loaded:
+            # that news must not be taken for the answer to /recuperar.
+            await family.wait_for(lambda m: "Estado de cuenta: Verificado" in m["text"])
             await answer(family, "/recuperar", "correo electrónico de su cuenta")
             await answer(family, "rose.perez@gmail.com", "Si ese correo tiene una cuenta")
             plain = (await smtp.wait_for_message()).get_body(("plain",)).get_content()

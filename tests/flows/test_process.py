@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from bot.devtools.local_telegram import LocalBotApi
+from bot.devtools.specimens import document_photo, passport_zone
 from bot.i18n import translator
 from tests.support.bot_process import bot_environment
 
@@ -115,3 +116,21 @@ async def test_telegram_unreachable_at_start_up_is_one_line_not_a_traceback(
     assert await asyncio.wait_for(bot.process.wait(), 30) == 1
     await bot.read_until("No se pudo conectar con Telegram")
     assert "Traceback" not in bot.seen
+
+
+async def test_the_terminal_chat_fills_the_form_from_a_photo_with_foto(
+    start_process, tmp_path: Path
+) -> None:
+    photo = tmp_path / "pasaporte.jpg"
+    photo.write_bytes(document_photo(passport_zone(), angle=4, blur=1.0))
+    bot = await start_process(bot_environment(tmp_path, DOCUMENT_READING="true"))
+    await bot.read_until("Chat local")
+    await bot.type("/crear_cuenta")
+    await bot.read_until("foto del pasaporte")
+    await bot.type(f"/foto {photo}")
+    await bot.read_until("Estoy leyendo")
+    await bot.read_until(r"\(el bot borró un mensaje que usted envió\)", within=30)
+    await bot.read_until("Apellido Paterno: Rodríguez", within=30)
+    use = (await bot.read_until(r"\[(\d+)\] ✅ Usar estos datos")).group(1)
+    await bot.type(use)
+    await bot.read_until("Paso 6 de 9")

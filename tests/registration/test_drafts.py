@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.accounts import AccountService
+from bot.documents import Stated
 from bot.registration import FIELDS, SUMMARY, Registrations, summary
 from bot.registration.results import Invalid, Valid
 from bot.storage import Database, RegistrationDraft
@@ -133,3 +134,53 @@ async def test_an_unfinished_draft_is_reminded_once_after_the_hours_set(db: Data
     assert (reminded.telegram_user_id, reminded.step) == (FAMILY, "apellido_paterno")
     now[0] += timedelta(hours=10)
     assert await registrations.remind_unfinished(timedelta(hours=1.5)) == []
+
+
+DOCUMENT = {
+    "given_names": Stated("Sofía Valentina"),
+    "father_surname": Stated("Rodríguez"),
+    "mother_surname": Stated("", chosen=True),
+    "birth_date": Stated("23-04-2015"),
+    "country": Stated("VE", chosen=True),
+}
+
+
+async def test_a_document_answers_its_fields_through_their_own_checks(
+    registrations: Registrations,
+) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    await registrations.answer(draft, "Sofi")  # typed first, then the photo
+    assert await registrations.fill(draft, DOCUMENT) == Valid(True)
+    again = await registrations.current(FAMILY)
+    assert again is not None and again.step == "correo"
+    assert again.answers == {
+        "nombre": "Sofía Valentina",
+        "apellido_paterno": "Rodríguez",
+        "apellido_materno": "",
+        "fecha_nacimiento": "2015-04-23",
+        "pais_nacimiento": "VE",
+    }
+
+
+async def test_a_field_left_out_or_refused_is_asked_next(registrations: Registrations) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    await registrations.fill(draft, DOCUMENT, leave_out="apellido_materno")
+    assert draft.step == "apellido_materno" and "apellido_materno" not in draft.answers
+    assert draft.answers["pais_nacimiento"] == "VE"
+
+    refused = await registrations.fill(draft, {**DOCUMENT, "birth_date": Stated("23-04-2099")})
+    assert isinstance(refused, Invalid)
+    assert draft.step == "fecha_nacimiento" and "fecha_nacimiento" not in draft.answers
+    # Typed or tapped, the same rule: an empty second surname only from the button.
+    await registrations.fill(draft, {**DOCUMENT, "mother_surname": Stated("")})
+    assert draft.step == "apellido_materno"
+
+
+async def test_a_document_answers_nothing_once_the_form_is_past_its_fields(
+    registrations: Registrations,
+) -> None:
+    draft = await registrations.begin(FAMILY, FAMILY, "es")
+    await registrations.fill(draft, DOCUMENT)
+    assert draft.step == "correo"
+    assert await registrations.fill(draft, {**DOCUMENT, "given_names": Stated("Otra")}) is None
+    assert draft.answers["nombre"] == "Sofía Valentina"

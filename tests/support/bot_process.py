@@ -23,7 +23,13 @@ def bot_environment(tmp_path: Path, **values: str) -> dict[str, str]:
         if not key.startswith(("TELEGRAM_", "SMTP_", "DATABASE_", "PUBLIC_", "WEB_"))
     }
     environment.update(
-        {"DATA_DIR": str(tmp_path / "data"), "WEB_PORT": str(unused_port()), **values}
+        {
+            "DATA_DIR": str(tmp_path / "data"),
+            "WEB_PORT": str(unused_port()),
+            # An OCR worker process per bot only where a test reads photos.
+            "DOCUMENT_READING": "false",
+            **values,
+        }
     )
     return environment
 
