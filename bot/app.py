@@ -86,6 +86,9 @@ def build_documents(settings: Settings) -> Documents:
             ReaderSettings(
                 workers=settings.document_readers,
                 timeout_seconds=settings.document_read_timeout_seconds,
+                # Two a worker, and always fewer than the handlers that run at once: photos
+                # waiting never hold back every other family.
+                max_waiting=max(1, min(2 * settings.document_readers, MAX_RUNNING - 2)),
             )
         )
     )

@@ -7,6 +7,7 @@ Pure: text in, fields or a refusal out. TD3 (passports, 2 lines of 44), TD2 (2 o
 
 from __future__ import annotations
 
+import datetime
 import enum
 import re
 from collections.abc import Callable, Sequence
@@ -126,8 +127,15 @@ def _checked(value: str, digit: str) -> None:
 
 
 def _date(digits: str) -> str:
-    if not (digits.isdigit() and 1 <= int(digits[2:4]) <= 12 and 1 <= int(digits[4:6]) <= 31):
+    """YYMMDD that is a day of the calendar: check digits can hold on a misread or forged
+    date (15-02-31), and such a zone is not verified. The century is unknown here; 20YY has the
+    same leap years as 19YY but for 00, where the 29th of February is let through."""
+    if not digits.isdigit() or len(digits) != 6:
         raise _Unverified
+    try:
+        datetime.date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:6]))
+    except ValueError:
+        raise _Unverified from None
     return digits
 
 

@@ -47,7 +47,11 @@ class ReaderSettings:
     workers: int = 1
     timeout_seconds: float = 20.0
     # Photos that may wait for a worker; past that, the family is asked to try again shortly.
-    max_waiting: int = 8
+    # Few: a waiting photo holds one of the few handlers that run at once (and its chat's
+    # turn), so a queue of them would hold back every other family's answers.
+    max_waiting: int = 2
+    # A worker that has not loaded its model by then never will: the feature is off.
+    load_seconds: float = 90.0
     command: tuple[str, ...] = WORKER_COMMAND
 
 
@@ -138,8 +142,12 @@ class DocumentReader:
         started = await _Worker.start(self.settings.command)
         self._workers.append(started)
         try:
-            answer = await started.receive()
-        except (asyncio.IncompleteReadError, OSError) as error:
+            async with asyncio.timeout(self.settings.load_seconds):
+                answer = await started.receive()
+        except asyncio.CancelledError:
+            await self._retire(started)
+            raise
+        except Exception as error:  # hung, dead, or talking nonsense: no OCR from it
             answer = worker.Unavailable(type(error).__name__)
         if isinstance(answer, worker.Ready):
             self._idle.put_nowait(started)
@@ -173,7 +181,12 @@ class DocumentReader:
             async with asyncio.timeout(self.settings.timeout_seconds):
                 await reading.send(image)
                 answer = await reading.receive()
-        except (TimeoutError, asyncio.IncompleteReadError, OSError) as error:
+        except BaseException as error:
+            # Hung, dead, garbled or cancelled mid-read: the worker is in an unknown state, so it
+            # is replaced (a cancellation goes on being one).
+            if not isinstance(error, Exception):
+                await self._retire(reading)
+                raise
             # A hung or dead worker is replaced; the family is asked for another try.
             logger.warning("a document read failed (%s); starting a new worker", type(error))
             await self._retire(reading)
@@ -190,7 +203,7 @@ class DocumentReader:
         for task in [self._loading, *self._replacing]:
             if task is not None:
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         for old in list(self._workers):
             await self._retire(old)

@@ -48,6 +48,12 @@ class Documents:
         """Reads the photo; a verified zone becomes this family's proposal, replacing any
         earlier one. A photo that fails forgets the earlier proposal too: it was replaced."""
         self.forget(telegram_user_id)
+        # What other families left behind past its time goes too: a child's names and birth
+        # date are not kept in memory longer than needed.
+        now = self._clock()
+        for user, (made, _proposal) in list(self._proposals.items()):
+            if now - made > KEEP_PROPOSAL.total_seconds():
+                del self._proposals[user]
         if self._reader is None:
             return Refusal.NOT_FOUND
         reading = await self._reader.read(image)

@@ -25,6 +25,12 @@ MAX_SIDE = 1600
 # Detection at this size finds the zone's lines on a whole data page in a fraction of the time
 # (and memory) of the full size; the lines are then read from the full image.
 DETECTION_SIDE = 960
+# A photo of a page needs a few megapixels; a few kilobytes of PNG can claim hundreds (a
+# decompression bomb), which would cost gigabytes before any shrinking. Past this, refused.
+MAX_PIXELS = 40_000_000
+# The worker's own ceiling on memory (its model takes about 310 MiB): a photo that would need
+# more fails in the worker, which is replaced, instead of the machine choosing what to kill.
+MEMORY_LIMIT = 1536 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,10 +64,17 @@ def _pixels(image: bytes) -> Any:
     import numpy
     from PIL import Image, ImageOps
 
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # past twice this Pillow refuses; the warning, below
     with Image.open(io.BytesIO(image)) as opened:
+        width, height = opened.size
+        if width * height > MAX_PIXELS:
+            raise ValueError("more pixels than a page's photo needs")
+        # A JPEG is decoded at a fraction of its size when that is all that is needed, and
+        # any image is shrunk before its colours are converted: memory follows the result.
+        opened.draft("RGB", (MAX_SIDE, MAX_SIDE))
+        opened.thumbnail((MAX_SIDE, MAX_SIDE))
         # A phone's photo is often stored sideways with an EXIF note saying so.
         upright = ImageOps.exif_transpose(opened).convert("RGB")
-    upright.thumbnail((MAX_SIDE, MAX_SIDE))
     return numpy.asarray(upright)[:, :, ::-1]  # RapidOCR reads OpenCV's BGR order
 
 
@@ -113,10 +126,15 @@ def read(engine: Any, image: bytes) -> Mrz | Refusal:
     """One photo: what its zone states, verified, or why not."""
     try:
         pixels = _pixels(image)
-    except (OSError, ValueError, SyntaxError):
-        # Not an image Pillow can open (a corrupt or unknown file): there is no zone in it.
+    except Exception:
+        # Not an image Pillow can open, a bomb, or metadata it chokes on (struct.error and
+        # TypeError from odd EXIF, seen in a fuzz): there is no zone to read in it, and one odd
+        # file must not end the worker.
         return Refusal.NOT_FOUND
-    return read_zone(_rows(engine(pixels)))
+    try:
+        return read_zone(_rows(engine(pixels)))
+    except MemoryError:
+        return Refusal.NOT_FOUND
 
 
 HEADER = struct.Struct(">I")
@@ -152,7 +170,23 @@ def serve(source: BinaryIO, out: BinaryIO) -> None:
         _send(out, read(engine, image))
 
 
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the pixel limit still holds
+
+
 def main() -> None:
+    import warnings
+
+    from PIL import Image
+
+    # A bomb between the limit and twice it is only a warning in Pillow: here, a refusal.
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    _limit_memory()
     # The answers get the real standard output to themselves: whatever a library prints goes
     # to standard error instead.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")

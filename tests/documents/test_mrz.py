@@ -188,3 +188,19 @@ def test_a_long_document_number_goes_on_in_the_optional_data() -> None:
     composite = first[5:30] + second[0:7] + second[8:15] + second[18:29]
     read = read_zone([first, second + check_digit(composite), TD1[2]])
     assert isinstance(read, Mrz) and read.number == number
+
+
+@pytest.mark.parametrize("birth", ["150231", "150230", "190229", "151301", "150100"])
+def test_a_birth_date_not_in_the_calendar_is_refused_though_its_digit_holds(birth: str) -> None:
+    zone = passport_zone(
+        Holder(surnames="PEREZ", given_names="ANA", nationality="VEN", birth=birth)
+    )
+    assert read_zone(zone) is Refusal.UNVERIFIED
+
+
+def test_the_29th_of_february_of_a_leap_year_is_a_birth_date() -> None:
+    zone = passport_zone(
+        Holder(surnames="PEREZ", given_names="ANA", nationality="VEN", birth="160229")
+    )
+    read = read_zone(zone)
+    assert isinstance(read, Mrz) and read.birth == "160229"

@@ -5,6 +5,7 @@ and when the OCR cannot be loaded."""
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 
 from bot.devtools.specimens import (
@@ -17,6 +18,15 @@ from bot.devtools.specimens import (
 from bot.documents import reader as reading
 from bot.documents.mrz import Mrz, Refusal
 from bot.documents.reader import Busy, DocumentReader, ReaderSettings
+
+
+def blank_png(side: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (side, side)).save(out, "PNG", optimize=True)
+    return out.getvalue()
+
 
 HOLDER = Holder(surnames="PEREZ", given_names="JOSE ANGEL", nationality="PER", birth="180101")
 
@@ -46,6 +56,13 @@ async def test_the_worker_reads_passports_and_id_cards_and_refuses_the_rest() ->
         )
         assert await reader.read(no_document_photo()) is Refusal.NOT_FOUND
         assert await reader.read(b"GIF89a not really an image") is Refusal.NOT_FOUND
+        # A few kilobytes claiming 100 and 169 million pixels (past Pillow's limit, and between
+        # the limit and twice it): refused, and the same worker reads on.
+        for side in (10_000, 13_000):
+            bomb = blank_png(side)
+            assert len(bomb) < 200_000
+            assert await reader.read(bomb) is Refusal.NOT_FOUND
+        assert isinstance(await reader.read(document_photo(passport_zone(HOLDER))), Mrz)
         assert len(reader.worker_pids) == 1  # the same worker, its model loaded once
     finally:
         await reader.close()
