@@ -31,8 +31,8 @@ EDIT = "edit"
 HUMAN_OK = "human:ok"
 CREATE = "create"
 CANCEL = "cancel"
-# What a photo of the child's document proposed: use it all (doc:use), or all but one field,
-# which the family then types (doc:fix:<field>).
+# What a photo of the child's document proposed: use it all (doc:use:<ref>), or all but one
+# field, which the family then types (doc:fix:<ref>:<field>); <ref> names that photo's proposal.
 USE_DOCUMENT = "doc:use"
 FIX_DOCUMENT = "doc:fix"
 

@@ -511,7 +511,9 @@ def _proposal(proposal: Proposal, locale: str, _: Translate) -> tuple[str, Rows]
         # A typed answer is shown as typed; a button's value as the summary shows it.
         shown = form_field.display(given.text, locale) if given.chosen else given.text
         lines.append(f"{portal_name(form_field.label, _)}: {shown}")
-        corrections.append((f"✏️ {_(form_field.label)}", f"{FIX_DOCUMENT}:{form_field.key}"))
+        corrections.append(
+            (f"✏️ {_(form_field.label)}", f"{FIX_DOCUMENT}:{proposal.ref}:{form_field.key}")
+        )
     notes = []
     if proposal.country_from_nationality:
         notes.append(
@@ -540,7 +542,10 @@ def _proposal(proposal: Proposal, locale: str, _: Translate) -> tuple[str, Rows]
             "escribirlo usted. Al final podrá revisar todo."
         )
     )
-    rows = [[(_("✅ Usar estos datos"), USE_DOCUMENT)], *in_rows(corrections, 2)]
+    rows = [
+        [(_("✅ Usar estos datos"), f"{USE_DOCUMENT}:{proposal.ref}")],
+        *in_rows(corrections, 2),
+    ]
     return "\n".join(lines) + "\n\n" + "\n\n".join(notes), rows
 
 
@@ -548,24 +553,28 @@ def _proposal(proposal: Proposal, locale: str, _: Translate) -> tuple[str, Rows]
 async def use_document(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    return await _answer_from_document(context, draft, leave_out=None)
+    fields = button_fields(update, USE_DOCUMENT, 1)
+    if fields is None:
+        return await _stale_button(context, draft)
+    return await _answer_from_document(context, draft, fields[0], leave_out=None)
 
 
 @with_draft
 async def fix_document(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    fields = button_fields(update, FIX_DOCUMENT, 1)
+    fields = button_fields(update, FIX_DOCUMENT, 2)
     if fields is None:
         return await _stale_button(context, draft)
-    return await _answer_from_document(context, draft, leave_out=fields[0])
+    return await _answer_from_document(context, draft, fields[0], leave_out=fields[1])
 
 
 async def _answer_from_document(
-    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, leave_out: str | None
+    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, ref: str, leave_out: str | None
 ) -> str:
     """The proposal's values as the answers, but `leave_out`'s, which is asked; only what the
-    family was offered: its own proposal, still kept, and a field that proposal showed."""
+    family was offered: its own proposal, the one under whose message the button was (`ref`),
+    still kept, and a field that proposal showed."""
     found = services(context)
     proposal = found.documents.proposal(draft.telegram_user_id)
     shown = {
@@ -573,7 +582,11 @@ async def _answer_from_document(
         for form_field in DOCUMENT_FIELDS
         if proposal is not None and form_field.document in proposal.stated
     }
-    if proposal is None or (leave_out is not None and leave_out not in shown):
+    if (
+        proposal is None
+        or proposal.ref != ref
+        or (leave_out is not None and leave_out not in shown)
+    ):
         return await _stale_button(context, draft)
     result = await found.registrations.fill(draft, proposal.stated, leave_out=leave_out)
     if result is None:  # the form is past the document's fields
@@ -753,7 +766,7 @@ def _conversation(out_of_place: list[BaseHandler[Update, Any, object]]) -> Conve
                 CallbackQueryHandler(edit_field, pattern=f"^{EDIT}:"),
                 # A photo of the child's document, and what it proposed.
                 MessageHandler(filters.PHOTO | filters.Document.IMAGE, receive_photo),
-                CallbackQueryHandler(use_document, pattern=f"^{USE_DOCUMENT}$"),
+                CallbackQueryHandler(use_document, pattern=f"^{USE_DOCUMENT}:"),
                 CallbackQueryHandler(fix_document, pattern=f"^{FIX_DOCUMENT}:"),
                 MessageHandler(anything_else, receive_not_text),
             ],

@@ -63,6 +63,9 @@ class Proposal:
     stated: dict[str, Stated] = field(default_factory=dict)
     accents_added: bool = False
     surnames_unsure: bool = False
+    # Names this proposal among the family's photos (its buttons carry it): a button under an
+    # older photo's message, or one another process showed, must not apply this one.
+    ref: str = ""
 
     @property
     def passport(self) -> bool:

@@ -4,8 +4,10 @@ anywhere before the family accepts: the registration then stores the accepted an
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.documents.mrz import Mrz, Refusal
@@ -59,7 +61,7 @@ class Documents:
         reading = await self._reader.read(image)
         if not isinstance(reading, Mrz):
             return reading
-        proposal = propose(reading, self._today())
+        proposal = replace(propose(reading, self._today()), ref=secrets.token_hex(4))
         self._proposals[telegram_user_id] = (self._clock(), proposal)
         return proposal
 

@@ -139,6 +139,26 @@ async def _nothing_kept(
             assert name not in str(draft.answers)
 
 
+def use_data_of(proposal: dict) -> str:
+    return str(proposal["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+
+
+async def test_the_button_under_an_older_photo_does_not_apply_the_newer_one(
+    reading_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=3004, first_name="Rose")
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    _, older = await send_photo(user, document_photo(passport_zone(SOFIA)))
+    sibling = Holder(surnames="JEAN", given_names="PIERRE", nationality="HTI", birth="140101")
+    _, newer = await send_photo(user, document_photo(passport_zone(sibling)))
+    assert "Pierre" in newer["text"]
+    await user.press_data(use_data_of(older))
+    stale = await user.wait_for()
+    assert "ya no sirve" in stale["text"] and "Paso 1 de 9" in stale["text"]
+    await user.press_data(use_data_of(newer))
+    assert "Guardé los datos del documento" in (await user.wait_for())["text"]
+
+
 async def test_an_id_card_is_read_and_a_field_corrected_by_hand(
     reading_bot: RunningBot, telegram: LocalBotApi
 ) -> None:
@@ -152,6 +172,7 @@ async def test_an_id_card_is_read_and_a_field_corrected_by_hand(
     image = document_photo(id_card_zone(holder), width=1000, angle=3, blur=1.0)
     _, proposal = await send_photo(user, image)
     shown = proposal["text"]
+    ref = use_data_of(proposal).split(":")[2]
     assert "Esto dice el documento de identidad" in shown
     assert "Nombre: Marie Claire" in shown and "Apellido Paterno: Jean" in shown
     assert "Apellido Materno: Baptiste" in shown and "05-09-2012" in shown
@@ -164,7 +185,7 @@ async def test_an_id_card_is_read_and_a_field_corrected_by_hand(
     await answer(user, "Jean-Baptiste", "Paso 6 de 9")
 
     # The button of a proposal already used does nothing more.
-    await user.press_data("doc:use")
+    await user.press_data(f"doc:use:{ref}")
     stale = await user.wait_for()
     assert "ya no sirve" in stale["text"] and "Paso 6 de 9" in stale["text"]
 
@@ -185,7 +206,7 @@ async def test_a_wrong_check_digit_or_no_document_fills_nothing_and_asks_again(
     assert "Paso 1 de 9" in nothing["text"]
 
     # A forged button for a proposal never made is only a stale button.
-    await user.press_data("doc:fix:nombre")
+    await user.press_data("doc:fix:0badc0de:nombre")
     stale = await user.wait_for()
     assert "ya no sirve" in stale["text"] and "Paso 1 de 9" in stale["text"]
 
