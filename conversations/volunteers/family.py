@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.registration import FIELDS_BY_KEY
+from bot.registration.form import takes_document
 from bot.registration.validation import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from bot.services import Services
 from bot.storage import ClosedBy, RelayDirection
@@ -128,6 +129,16 @@ async def open_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     raise ApplicationHandlerStop
 
 
+async def _document_for_the_form(found: Services, user_id: int, message: Message) -> bool:
+    image = bool(message.photo) or (
+        message.document is not None and (message.document.mime_type or "").startswith("image/")
+    )
+    if not image:
+        return False
+    draft = await found.registrations.current(user_id)
+    return draft is not None and takes_document(draft)
+
+
 async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Every message of a family with an open ticket goes to that ticket."""
     user, message = update.effective_user, update.effective_message
@@ -165,6 +176,19 @@ async def relay_to_volunteers(update: Update, context: ContextTypes.DEFAULT_TYPE
                 "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
             )
         await reply(update, context, text)
+        raise ApplicationHandlerStop
+    if await _document_for_the_form(found, user.id, message):
+        # At a question a photo of the child's document answers, a photo is most likely that
+        # document, meant for the form: a child's document does not go to the group.
+        await reply(
+            update,
+            context,
+            _(
+                "No pasé esa foto a los voluntarios, por si es el documento del niño, niña o "
+                "adolescente. Para llenar el formulario con ella, cierre la consulta con "
+                "/cancelar y envíela otra vez."
+            ),
+        )
         raise ApplicationHandlerStop
     # The ticket's header is its first relay; the family's first question comes after it.
     first = len(await found.tickets.relays(ticket.number)) <= 1

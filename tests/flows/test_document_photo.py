@@ -23,7 +23,17 @@ from bot.registration.form import FIELDS
 from bot.runtime.running import RunningBot
 from bot.storage import Account, Database, RegistrationDraft
 from tests.support.bot import BotUnderTest
-from tests.support.chat import PASSWORD, answer, buttons_of, press, url_buttons_of
+from tests.support.chat import (
+    GROUP,
+    PASSWORD,
+    answer,
+    buttons_of,
+    in_group,
+    open_ticket,
+    press,
+    settle,
+    url_buttons_of,
+)
 from tests.support.smtp_server import SmtpServer
 
 SOFIA = Holder(
@@ -255,3 +265,20 @@ def test_the_first_question_with_the_photo_tip_is_short_enough_for_a_phone(local
     )
     assert _(PHOTO_TIP) != PHOTO_TIP or locale == "es"
     assert len(shown) <= QUESTION_LIMIT, (locale, len(shown))
+
+
+async def test_a_photo_at_a_document_question_does_not_go_to_an_open_ticket(
+    bot_runner: BotUnderTest, make_settings, telegram: LocalBotApi
+) -> None:
+    await bot_runner.start(make_settings(volunteers_chat_id=GROUP))
+    group, _volunteer = in_group(telegram, forum=False)
+    user = telegram.user(user_id=3005, first_name="Rose")
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    await open_ticket(user, group)
+    await settle(user)
+    in_the_group = len(group.bot_messages)
+    await user.send_photo(image=document_photo(passport_zone(SOFIA)))
+    told = await user.wait_for(lambda m: "No pasé esa foto" in (m.get("text") or ""))
+    assert "/cancelar" in told["text"]
+    await settle(user)
+    assert len(group.bot_messages) == in_the_group  # nothing of it reached the volunteers
