@@ -175,6 +175,38 @@ _TD1_MASKS = (
 )
 
 
+def _zone(
+    kind: str,
+    first: str,
+    number: tuple[str, str],
+    dates: str,
+    nationality: str,
+    composite: tuple[str, str],
+    names: str,
+) -> Mrz:
+    """What the three formats share once each has found its fields: the check digits of the
+    number, of the two dates and of the whole, then what the zone states. `dates` is the run
+    birth, its digit, sex, expiry, its digit, as every format writes it."""
+    birth, expiry = _date(dates[0:6]), _date(dates[8:14])
+    _checked(*number)
+    _checked(birth, dates[6])
+    _checked(expiry, dates[14])
+    _checked(*composite)
+    primary, secondary = _names(names)
+    return Mrz(
+        kind=kind,
+        document_type=_code(first[0:2]),
+        issuing_state=_code(first[2:5]),
+        primary=primary,
+        secondary=secondary,
+        number=_code(number[0]),
+        nationality=_code(nationality),
+        birth=birth,
+        sex=dates[7],
+        expiry=expiry,
+    )
+
+
 def _td3(first: str, second: str) -> Mrz:
     first, second = _fit(first, 44, 5, 0), _fit(second, 44, 28, 2)
     if len(first) != 44 or len(second) != 44:
@@ -182,27 +214,13 @@ def _td3(first: str, second: str) -> Mrz:
     first, second = _typed(first, _TD3_MASKS[0]), _typed(second, _TD3_MASKS[1])
     if not first.startswith("P"):
         raise _Unverified
-    birth, expiry = _date(second[13:19]), _date(second[21:27])
-    _checked(second[0:9], second[9])
-    _checked(birth, second[19])
-    _checked(expiry, second[27])
     personal, personal_digit = second[28:42], second[42]
     # An empty personal number may have a filler for its check digit.
     if not (personal_digit == FILLER and set(personal) == {FILLER}):
         _checked(personal, personal_digit)
-    _checked(second[0:10] + second[13:20] + second[21:43], second[43])
-    primary, secondary = _names(first[5:44])
-    return Mrz(
-        kind="TD3",
-        document_type=_code(first[0:2]),
-        issuing_state=_code(first[2:5]),
-        primary=primary,
-        secondary=secondary,
-        number=_code(second[0:9]),
-        nationality=_code(second[10:13]),
-        birth=birth,
-        sex=second[20],
-        expiry=expiry,
+    composite = (second[0:10] + second[13:20] + second[21:43], second[43])
+    return _zone(
+        "TD3", first, (second[0:9], second[9]), second[13:28], second[10:13], composite, first[5:44]
     )
 
 
@@ -213,25 +231,9 @@ def _td2(first: str, second: str) -> Mrz:
     first, second = _typed(first, _TD2_MASKS[0]), _typed(second, _TD2_MASKS[1])
     if first[0] not in "ACI":
         raise _Unverified
-    number, number_digit = _number(second[0:9], second[9], second[28:35])
-    birth, expiry = _date(second[13:19]), _date(second[21:27])
-    _checked(number, number_digit)
-    _checked(birth, second[19])
-    _checked(expiry, second[27])
-    _checked(second[0:10] + second[13:20] + second[21:35], second[35])
-    primary, secondary = _names(first[5:36])
-    return Mrz(
-        kind="TD2",
-        document_type=_code(first[0:2]),
-        issuing_state=_code(first[2:5]),
-        primary=primary,
-        secondary=secondary,
-        number=_code(number),
-        nationality=_code(second[10:13]),
-        birth=birth,
-        sex=second[20],
-        expiry=expiry,
-    )
+    number = _number(second[0:9], second[9], second[28:35])
+    composite = (second[0:10] + second[13:20] + second[21:35], second[35])
+    return _zone("TD2", first, number, second[13:28], second[10:13], composite, first[5:36])
 
 
 def _td1(first: str, second: str, third: str) -> Mrz:
@@ -243,25 +245,9 @@ def _td1(first: str, second: str, third: str) -> Mrz:
     )
     if first[0] not in "ACI":
         raise _Unverified
-    number, number_digit = _number(first[5:14], first[14], first[15:30])
-    birth, expiry = _date(second[0:6]), _date(second[8:14])
-    _checked(number, number_digit)
-    _checked(birth, second[6])
-    _checked(expiry, second[14])
-    _checked(first[5:30] + second[0:7] + second[8:15] + second[18:29], second[29])
-    primary, secondary = _names(third)
-    return Mrz(
-        kind="TD1",
-        document_type=_code(first[0:2]),
-        issuing_state=_code(first[2:5]),
-        primary=primary,
-        secondary=secondary,
-        number=_code(number),
-        nationality=_code(second[15:18]),
-        birth=birth,
-        sex=second[7],
-        expiry=expiry,
-    )
+    number = _number(first[5:14], first[14], first[15:30])
+    composite = (first[5:30] + second[0:7] + second[8:15] + second[18:29], second[29])
+    return _zone("TD1", first, number, second[0:15], second[15:18], composite, third)
 
 
 # Each format: how many lines, their nominal length, and its parser.
