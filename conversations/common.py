@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from typing import Any
 
 from telegram import (
@@ -238,6 +238,12 @@ def button_fields(update: Update, prefix: str, count: int) -> list[str] | None:
         return None
     fields = data[len(prefix) + 1 :].split(":")
     return fields if len(fields) == count else None
+
+
+def button_choice(update: Update, prefix: str, choices: Collection[str]) -> str | None:
+    """The one field after `prefix:` when it is one of `choices` the bot offers, else None."""
+    fields = button_fields(update, prefix, 1)
+    return fields[0] if fields is not None and fields[0] in choices else None
 
 
 # Ids in the database are 32-bit integers: a larger one would make PostgreSQL fail the query.

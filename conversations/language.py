@@ -13,7 +13,7 @@ from conversations.callbacks import CHOOSE_LANGUAGE, SHOW_LANGUAGES, language_ro
 from conversations.common import (
     CHAT_MENU_KEY,
     ChatMenu,
-    button_fields,
+    button_choice,
     keyboard,
     menu_keyboard,
     reply,
@@ -38,11 +38,10 @@ async def show_languages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_button(update)
     user = update.effective_user
-    fields = button_fields(update, CHOOSE_LANGUAGE, 1)
-    if user is None or fields is None or fields[0] not in LANGUAGE_NAMES:
+    locale = button_choice(update, CHOOSE_LANGUAGE, LANGUAGE_NAMES)
+    if user is None or locale is None:
         await show_languages(update, context)  # a button of an older list, or forged
         return
-    locale = fields[0]
     found = services(context)
     await found.languages.choose(user.id, locale)
     await found.registrations.offer_again(user.id)

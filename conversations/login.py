@@ -31,7 +31,7 @@ from bot.services import Services
 from bot.storage import Account, utcnow
 from conversations.callbacks import ASK_RESET, CLAVE_UNICA, LOG_IN, LOG_OUT, REMEMBER
 from conversations.common import (
-    button_fields,
+    button_choice,
     delete_quietly,
     home_of,
     home_text,
@@ -172,12 +172,12 @@ def home_rows(_: Translate) -> list[list[tuple[str, str]]]:
 async def remember(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_button(update)
     user = update.effective_user
-    fields = button_fields(update, REMEMBER, 1)
+    choice = button_choice(update, REMEMBER, ("0", "1"))
     _ = texts(update, context)
-    if user is None or fields is None or fields[0] not in ("0", "1"):
+    if user is None or choice is None:
         await reply(update, context, _("Este botón ya no sirve."), menu_keyboard(_))
         return
-    for_long = fields[0] == "1"
+    for_long = choice == "1"
     if not await services(context).sessions.remember(user.id, for_long):
         await reply(update, context, _("La sesión ya terminó. Para entrar otra vez: /ingresar."))
         return

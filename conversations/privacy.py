@@ -13,7 +13,7 @@ from bot.registration.countries import country_name
 from bot.registration.validation import format_date
 from conversations.callbacks import ACCEPT_PRIVACY, ERASE, accept_row, menu_rows
 from conversations.common import (
-    button_fields,
+    button_choice,
     keyboard,
     menu_keyboard,
     portal_name,
@@ -116,12 +116,12 @@ async def ask_to_erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_button(update)
     user = update.effective_user
-    fields = button_fields(update, ERASE, 1)
+    choice = button_choice(update, ERASE, ("yes", "no"))
     _ = texts(update, context)
-    if user is None or fields is None or fields[0] not in ("yes", "no"):
+    if user is None or choice is None:
         await reply(update, context, _("Este botón ya no sirve."), menu_keyboard(_))
         return
-    if fields[0] == "no":
+    if choice == "no":
         await reply(update, context, _("No borré nada."), menu_keyboard(_))
         return
     found = services(context)
