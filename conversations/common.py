@@ -120,7 +120,7 @@ def home_text(account: Account, _: Translate, home: Home | None = None) -> str:
         _("Bandeja de Entrada ({n})", n=home.inbox) + " · " + _("Sin asignar"),
         _("Historial de Trámites ({n})", n=home.history),
         *(
-            "   " + _("{tramite}: faltan {n} documentos", tramite=_(name), n=len(documents))
+            "   " + _("{tramite}: documentos que faltan: {n}", tramite=_(name), n=len(documents))
             for name, documents in home.missing
             if documents
         ),

@@ -24,6 +24,7 @@ from conversations.common import (
     keyboard,
     portal_name,
     reply,
+    resume_registration,
     services,
     settle_button,
     texts,
@@ -111,7 +112,11 @@ async def tick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = services(context)
         checklist = await found.tramites.tick(await holder_of(found, user.id), checklist_id, index)
     if checklist is None:  # forged, stale, or another family's
-        await reply(update, context, _("Este botón ya no sirve."), home_keyboard(_))
+        # In the middle of a registration, its question again: the family is not left without it.
+        if user is None or not await resume_registration(
+            context, user.id, _("Este botón ya no sirve.")
+        ):
+            await reply(update, context, _("Este botón ya no sirve."), home_keyboard(_))
         return
     text, markup = _checklist_view(checklist, _)
     await reply(update, context, text, markup)

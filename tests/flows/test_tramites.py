@@ -43,7 +43,9 @@ async def test_a_tramite_is_guided_and_kept_as_a_checklist_of_its_documents(
     history = await family.wait_for()
     assert "1 de 4 documentos" in history["text"]
     home = await family.reply("/start")
-    assert "Historial de Trámites (1)" in home["text"] and "faltan 3 documentos" in home["text"]
+    assert (
+        "Historial de Trámites (1)" in home["text"] and "documentos que faltan: 3" in home["text"]
+    )
 
 
 async def test_another_familys_checklist_cannot_be_ticked(
@@ -59,3 +61,13 @@ async def test_another_familys_checklist_cannot_be_ticked(
     await family.press_data("tick:1:0")
     mine = await family.wait_for(lambda m: "Lista de documentos" in (m.get("text") or ""))
     assert "✅ 1." in mine["text"]
+
+
+async def test_a_stale_checklist_button_in_the_middle_of_the_form_asks_its_question_again(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    family = telegram.user(user_id=8104)
+    await family.reply("/crear_cuenta")
+    await family.press_data("tick:5:5")
+    stale = await family.wait_for()
+    assert "ya no sirve" in stale["text"] and "Paso 1 de 9" in stale["text"]
