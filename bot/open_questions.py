@@ -9,11 +9,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Connection, Table, bindparam, delete, select
+from sqlmodel import col
 
 from bot.storage import Database, OpenQuestion, utcnow
+
+_QUESTIONS: Table = OpenQuestion.__table__  # type: ignore[attr-defined]
+# Read at every update: built once, so each read only binds its values.
+_READ = (
+    select(
+        _QUESTIONS.c.conversation,
+        _QUESTIONS.c.telegram_chat_id,
+        _QUESTIONS.c.state,
+        _QUESTIONS.c.value,
+        _QUESTIONS.c.secret,
+    )
+    .where(_QUESTIONS.c.telegram_user_id == bindparam("user"))
+    .where(_QUESTIONS.c.expires_at > bindparam("now"))
+)
 
 
 @dataclass(frozen=True)
@@ -28,22 +41,22 @@ class OpenQuestions:
     def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = database
         self._clock = clock
-        # Per family that wrote lately: each conversation's open question, as `refresh` read it
+        # Per family that wrote lately: each conversation's open question, as `note` was told
         # (and as this process changed it since).
         self._asked: dict[int, dict[str, Asked]] = {}
 
-    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
-        """Reads the family's open questions, before each of its updates: another process that
-        shares the database may have asked or closed one. One past its time counts as none."""
-        found = await session.exec(
-            select(OpenQuestion)
-            .where(col(OpenQuestion.telegram_user_id) == telegram_user_id)
-            .where(col(OpenQuestion.expires_at) > self._clock())
-        )
-        asked = {
-            row.conversation: Asked(row.telegram_chat_id, row.state, row.value, row.secret)
-            for row in found
+    def read(self, connection: Connection, telegram_user_id: int) -> dict[str, Asked]:
+        """The family's open questions, as statements of the caller's transaction (see
+        `Database.run`), read before each of its updates: another process that shares the
+        database may have asked or closed one. One past its time counts as none."""
+        found = connection.execute(_READ, {"user": telegram_user_id, "now": self._clock()})
+        return {
+            conversation: Asked(chat_id, state, value, secret)
+            for conversation, chat_id, state, value, secret in found
         }
+
+    def note(self, telegram_user_id: int, asked: dict[str, Asked]) -> None:
+        """Keeps what `read` found, on the event loop."""
         if asked:
             self._asked[telegram_user_id] = asked
         else:

@@ -4,24 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection
+
 from bot.accounts import AccountService, PasswordResets
 from bot.accounts.sessions import Sessions
 from bot.documents import Documents
 from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import Outbox
-from bot.open_questions import OpenQuestions
+from bot.open_questions import Asked, OpenQuestions
 from bot.privacy import Privacy
 from bot.registration import Registrations
+from bot.registration.drafts import DraftRead
 from bot.safety.flood import FloodGate
 from bot.safety.foreign_chats import ForeignChats
-from bot.safety.updates import UpdateLedger
+from bot.safety.updates import Seen, UpdateLedger
 from bot.settings import Settings
 from bot.storage import Database
 from bot.storage.agreement import SecretAgreement
 from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
 from bot.tramites import Tramites
+
+
+@dataclass(frozen=True)
+class FamilyRead:
+    """What the services keep in memory about one family, as read in one transaction."""
+
+    draft: DraftRead
+    asked: dict[str, Asked]
+    ticket_open: bool
+    locale: str | None
 
 
 @dataclass
@@ -55,15 +68,42 @@ class Services:
         # The OCR's model loads in its worker meanwhile: start-up does not wait for it.
         await self.documents.start()
 
+    def read_family(self, connection: Connection, telegram_user_id: int) -> FamilyRead:
+        """What the services keep in memory about one family, as statements of the caller's
+        transaction (see `Database.run`): read before each of its updates, since where
+        processes share the database another may have changed it. `note_family` keeps it."""
+        return FamilyRead(
+            self.registrations.read(connection, telegram_user_id),
+            self.questions.read(connection, telegram_user_id),
+            self.tickets.read_open(connection, telegram_user_id),
+            self.languages.read(connection, telegram_user_id),
+        )
+
+    def note_family(self, telegram_user_id: int, read: FamilyRead) -> None:
+        # On the event loop, where the services' memory is used; `read_family` may run in a
+        # worker thread.
+        self.registrations.note(telegram_user_id, read.draft)
+        self.questions.note(telegram_user_id, read.asked)
+        self.tickets.note_open(telegram_user_id, read.ticket_open)
+        self.languages.note(telegram_user_id, read.locale)
+
+    def arrive(
+        self, connection: Connection, update_id: int, telegram_user_id: int | None
+    ) -> tuple[Seen, FamilyRead | None]:
+        """An update's first transaction, committed before it is handled: its entry in the
+        ledger, and what is kept about its family (when it has a user)."""
+        seen = self.updates.record(connection, update_id)
+        if telegram_user_id is None:
+            return seen, None
+        return seen, self.read_family(connection, telegram_user_id)
+
     async def refresh(self, telegram_user_id: int) -> None:
-        """Reads what the services keep in memory about one family, before each of its
-        updates: where processes share the database, another may have changed it. One
-        transaction for all (on SQLite each takes the write lock)."""
-        async with self.database.session() as session:
-            await self.registrations.refresh(telegram_user_id, session)
-            await self.questions.refresh(telegram_user_id, session)
-            await self.tickets.refresh(telegram_user_id, session)
-            await self.languages.refresh(telegram_user_id, session)
+        """`read_family` in a transaction of its own, then kept: before the bot's own news
+        about a family (an update from Telegram reads it with its ledger entry, `arrive`)."""
+        read = await self.database.run(
+            lambda connection: self.read_family(connection, telegram_user_id)
+        )
+        self.note_family(telegram_user_id, read)
 
     async def close(self) -> None:
         await self.documents.close()

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot.registration.drafts import DraftRead
+from bot.runtime.turns import ARRIVALS_KEY, Arrival, arrive
 from bot.safety.updates import Seen
 from conversations.common import arrived, reply, resume_registration, services, texts
 
@@ -37,26 +36,28 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 )
             raise ApplicationHandlerStop
 
-    # The ledger's entry and the family's draft in one transaction, committed before anything
-    # is handled: the registration takes the draft from here instead of reading it again.
-    chat = update.effective_chat
-    family = user if user is not None and chat is not None and chat.id == user.id else None
-
-    def arrive(connection: Connection) -> tuple[Seen, DraftRead | None]:
-        seen = found.updates.record(connection, update.update_id)
-        if seen is not Seen.FIRST or family is None:
-            return seen, None
-        return seen, found.registrations.read(connection, family.id)
-
-    try:
-        seen, read = await found.database.run(arrive)
-    except SQLAlchemyError as error:
+    # The ledger's entry and what is kept about the family, read in one transaction committed
+    # before anything is handled (bot/runtime/turns.py, as the chat's turn began): the
+    # registration takes the draft from there instead of reading it again.
+    arrivals: dict[int, Arrival] = context.bot_data.get(ARRIVALS_KEY, {})
+    arrival = arrivals.get(update.update_id)
+    if arrival is None:  # an update handled outside a chat's turn
+        arrival = await arrive(found, update, None if user is None else user.id)
+    seen = arrival.seen
+    if isinstance(seen, SQLAlchemyError):
         # Told once, by the one error handler; the handlers after this one would only fail
         # on the same database again, and tell the family twice.
-        await context.application.process_error(update, error)
-        raise ApplicationHandlerStop from error
-    if read is not None:
-        arrived(context, read)
+        await context.application.process_error(update, seen)
+        raise ApplicationHandlerStop from seen
+    chat = update.effective_chat
+    if (
+        seen is Seen.FIRST
+        and arrival.draft is not None
+        and user is not None
+        and chat is not None
+        and chat.id == user.id
+    ):
+        arrived(context, arrival.draft)
     if seen is Seen.HANDLED:
         logger.info("update %s was delivered again; handled once already", update.update_id)
         raise ApplicationHandlerStop

@@ -272,7 +272,7 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
             "Son {total} preguntas. Puede escribir /cancelar en cualquier momento.",
             total=len(FIELDS),
         )
-        if await found.accounts.latest_account(user.id) is not None:
+        if await found.accounts.has_account(user.id):
             intro += "\n\n" + _(
                 "Usted ya creó una cuenta antes. Esta será otra cuenta, para otro niño, niña "
                 "o adolescente, con otro correo electrónico."
@@ -360,7 +360,7 @@ async def receive_text(
                 )
             )
     found = services(context)
-    if not draft.answers and not await found.privacy.accepted(draft.telegram_user_id):
+    if not draft.answers:
         await found.privacy.accept(draft.telegram_user_id)  # as the notice said it would be
     result = await found.registrations.answer(draft, message.text)
     if result is None:  # the draft moved past the fields meanwhile

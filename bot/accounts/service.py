@@ -218,6 +218,16 @@ class AccountService:
             )
             return found.first()
 
+    async def has_account(self, telegram_user_id: int) -> bool:
+        """Whether the family created any account before (asked as a registration begins: a
+        Core statement through `Database.run`)."""
+        query = (
+            select(col(Account.id))
+            .where(col(Account.telegram_user_id) == telegram_user_id)
+            .limit(1)
+        )
+        return await self._db.run(lambda connection: connection.execute(query).first() is not None)
+
     async def password_hashes(self, telegram_user_id: int) -> list[str]:
         """The password hashes of the family's accounts, newest first."""
         async with self._db.session() as session:

@@ -4,9 +4,8 @@ update asks for it."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import Connection, Table, bindparam, update
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import SUPPORTED_LOCALES, normalise_locale
 from bot.storage import (
@@ -21,20 +20,28 @@ from bot.storage import (
     utcnow,
 )
 
+_CHOSEN: Table = FamilyLanguage.__table__  # type: ignore[attr-defined]
+# Read at every update: built once, so each read only binds the family's id.
+_READ = select(_CHOSEN.c.locale).where(_CHOSEN.c.telegram_user_id == bindparam("user"))
+
 
 class Languages:
     def __init__(self, database: Database) -> None:
         self._db = database
         self._chosen: dict[int, str] = {}
 
-    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
-        """Reads the family's choice, before each of its updates: it may have chosen through
-        another process that shares the database."""
-        row = await session.get(FamilyLanguage, telegram_user_id)
-        if row is None:
+    def read(self, connection: Connection, telegram_user_id: int) -> str | None:
+        """The family's choice, as a statement of the caller's transaction (see
+        `Database.run`), read before each of its updates: it may have chosen through another
+        process that shares the database."""
+        return connection.execute(_READ, {"user": telegram_user_id}).scalar()
+
+    def note(self, telegram_user_id: int, locale: str | None) -> None:
+        """Keeps what `read` found, on the event loop."""
+        if locale is None:
             self._chosen.pop(telegram_user_id, None)
         else:
-            self._chosen[telegram_user_id] = row.locale
+            self._chosen[telegram_user_id] = locale
 
     def chosen(self, telegram_user_id: int) -> str | None:
         """The language the family chose, if it ever did."""

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Table, delete, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -39,6 +39,8 @@ from bot.storage import (
     TramiteChecklist,
     utcnow,
 )
+
+_CONSENTS: Table = PrivacyConsent.__table__  # type: ignore[attr-defined]
 
 # Who a ticket belonged to, once it no longer says: no Telegram id is 0.
 NOBODY = 0
@@ -82,23 +84,25 @@ class Privacy:
     def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow) -> None:
         self._db = database
         self._clock = clock
+        dialect = sqlite if database.is_sqlite else postgresql
+        self._accept = dialect.insert(PrivacyConsent).on_conflict_do_nothing(
+            index_elements=["telegram_user_id"]
+        )
 
     async def accepted(self, telegram_user_id: int) -> bool:
-        async with self._db.session() as session:
-            return await session.get(PrivacyConsent, telegram_user_id) is not None
+        # Core statements through `Database.run`: the registration asks this on its way.
+        query = select(_CONSENTS.c.telegram_user_id).where(
+            _CONSENTS.c.telegram_user_id == telegram_user_id
+        )
+        return await self._db.run(lambda c: c.execute(query).first() is not None)
 
     async def accept(self, telegram_user_id: int) -> None:
-        """Records the first acceptance; a later press (an old button) keeps its date."""
-        async with self._db.session() as session:
-            if await session.get(PrivacyConsent, telegram_user_id) is not None:
-                return
-            session.add(
-                PrivacyConsent(telegram_user_id=telegram_user_id, accepted_at=self._clock())
-            )
-            try:
-                await session.commit()
-            except IntegrityError:
-                pass  # two presses at once: the first one's date stays
+        """Records the first acceptance; a later press (an old button), or two at once, keeps
+        the first one's date."""
+        statement = self._accept.values(
+            telegram_user_id=telegram_user_id, accepted_at=self._clock()
+        )
+        await self._db.run(lambda connection: connection.execute(statement))
 
     async def report(self, telegram_user_id: int) -> FamilyData:
         async with self._db.session() as session:

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, update
+from sqlalchemy import Connection, Table, bindparam, insert, update
 from sqlmodel import SQLModel, col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
 from bot.documents import Stated
@@ -36,6 +35,9 @@ from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
 # in one UPDATE by the key, without reading the row first: the caller holds it.
 _DRAFTS: Table = RegistrationDraft.__table__  # type: ignore[attr-defined]
 _WRITTEN = tuple(c.name for c in _DRAFTS.columns if c.name != "telegram_user_id")
+# Read and written at every update: built once, so each only binds its values.
+_READ = _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == bindparam("user"))
+_WRITE = update(_DRAFTS).where(_DRAFTS.c.telegram_user_id == bindparam("user"))
 
 
 def _inserted(row: SQLModel) -> dict[str, object]:
@@ -70,17 +72,15 @@ class Registrations:
         self._accounts = accounts
         self._check_deliverability = check_deliverability
         self._today = today
-        # Families whose draft expired and who have not been told yet, as `refresh` read it.
+        # Families whose draft expired and who have not been told yet, as `note` was told.
         self._expired: set[int] = set()
-        # Where each family that wrote lately stands: (chat, step), as `refresh` read it.
+        # Where each family that wrote lately stands: (chat, step), as `note` was told.
         self._standing: dict[int, tuple[int, str]] = {}
 
     def read(self, connection: Connection, telegram_user_id: int) -> DraftRead:
         """The family's draft row, as a statement of the caller's transaction (see
         `Database.run`): a Core SELECT by the key."""
-        row = connection.execute(
-            _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == telegram_user_id)
-        ).first()
+        row = connection.execute(_READ, {"user": telegram_user_id}).first()
         return DraftRead(None if row is None else RegistrationDraft(**row._mapping))
 
     async def current(
@@ -164,29 +164,22 @@ class Registrations:
             self._offer_quick_answers(draft)
             await self._save(draft)
 
-    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
-        """Reads where the family stands, before each of its updates: another process that
-        shares the database may have moved its draft on, or expired it, since this one looked."""
-        found = await session.exec(
-            select(
-                RegistrationDraft.telegram_chat_id,
-                RegistrationDraft.step,
-                RegistrationDraft.expired_at,
-            ).where(col(RegistrationDraft.telegram_user_id) == telegram_user_id)
-        )
-        row = found.first()
+    def note(self, telegram_user_id: int, read: DraftRead) -> None:
+        """Takes where the family stands from its draft as read before one of its updates
+        (Services.read_family): another process that shares the database may have moved it on,
+        or expired it, since this one looked."""
         self._standing.pop(telegram_user_id, None)
         self._expired.discard(telegram_user_id)
-        if row is None:
+        draft = read.draft
+        if draft is None:
             return
-        chat_id, step, expired_at = row
-        if expired_at is not None:
+        if draft.expired_at is not None:
             self._expired.add(telegram_user_id)
         else:
-            self._standing[telegram_user_id] = (chat_id, step)
+            self._standing[telegram_user_id] = (draft.telegram_chat_id, draft.step)
 
     def standing(self, telegram_user_id: int) -> tuple[int, str] | None:
-        """The chat and the step of the family's registration in progress, as of `refresh`."""
+        """The chat and the step of the family's registration in progress, as of `note`."""
         return self._standing.get(telegram_user_id)
 
     async def take_expiry_notice(self, telegram_user_id: int) -> bool:
@@ -394,11 +387,14 @@ class Registrations:
         no row of it yet (`begin` made sure), so it is inserted without trying an UPDATE."""
         draft.updated_at = utcnow()
         values = {name: getattr(draft, name) for name in _WRITTEN}
-        key = col(RegistrationDraft.telegram_user_id) == draft.telegram_user_id
         rows = [(type(row), _inserted(row)) for row in also]
 
         def write(connection: Connection) -> None:
-            if new or connection.execute(update(_DRAFTS).where(key).values(values)).rowcount == 0:
+            if (
+                new
+                or connection.execute(_WRITE, {"user": draft.telegram_user_id, **values}).rowcount
+                == 0
+            ):
                 connection.execute(
                     insert(_DRAFTS).values(telegram_user_id=draft.telegram_user_id, **values)
                 )

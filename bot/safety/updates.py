@@ -41,7 +41,7 @@ class UpdateLedger:
     def record(self, connection: Connection, update_id: int) -> Seen:
         """`take`, as statements of the caller's transaction (see `Database.run`), which must
         commit before the update is handled."""
-        done = connection.execute(self._record.values(update_id=update_id, processed_at=utcnow()))
+        done = connection.execute(self._record, {"update_id": update_id, "processed_at": utcnow()})
         if done.rowcount == 1:
             return Seen.FIRST
         # Only a chat's turn across processes marks the end (see `finish`); on SQLite, one

@@ -8,6 +8,7 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +53,7 @@ class Database:
         # For `run` on an SQLite file: the plain sqlite3 driver, on the same file and with the
         # same pragmas, used from a worker thread.
         self._thread_engine: Engine | None = None
+        self._writer: ThreadPoolExecutor | None = None
         if self._sqlite_file is not None:
             sync_url = make_url(url).set(drivername="sqlite")
             self._thread_engine = create_engine(
@@ -72,9 +74,19 @@ class Database:
         On an SQLite file, the whole transaction runs in a worker thread on a plain sqlite3
         connection: one hand-over to that thread and back, where aiosqlite makes one per cursor
         call (open, execute, fetch, close; ~15 for an update's statements, each waking a thread
-        and the event loop). On PostgreSQL, on the async engine's connection (asyncpg)."""
+        and the event loop). On PostgreSQL, on the async engine's connection (asyncpg).
+
+        One thread runs them all, one after another: SQLite lets one transaction write at a
+        time, and a second connection that asks meanwhile is not queued but put to sleep by
+        its busy handler, for 1, 2, 5, 10… ms at a time, however soon the first lets go. With
+        several threads, each of the updates of different chats that arrive together would
+        sleep so; in one, each waits only for the ones before it (a millisecond or so each)."""
         if self._thread_engine is not None:
-            return await asyncio.to_thread(self._run_in_thread, self._thread_engine, work)
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-run")
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer, self._run_in_thread, self._thread_engine, work
+            )
         async with self.engine.begin() as connection:
             return await connection.run_sync(work)
 
@@ -140,6 +152,9 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            await asyncio.to_thread(writer.shutdown)
         if self._thread_engine is not None:
             self._thread_engine.dispose()
 

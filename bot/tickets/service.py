@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, text, update
+from sqlalchemy import Connection, Integer, Table, bindparam, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,6 +34,14 @@ from bot.storage import (
 )
 
 OPEN, CLOSED = TicketStatus.OPEN, TicketStatus.CLOSED
+_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
+# Read at every update: built once, so each read only binds the family's id.
+_READ_OPEN = (
+    select(_TICKETS.c.id)
+    .where(_TICKETS.c.telegram_user_id == bindparam("user"))
+    .where(_TICKETS.c.status == OPEN)
+    .limit(1)
+)
 INBOX_TEXT_LIMIT = 4096
 STATS_WINDOWS = (7, 30)
 # The first key of PostgreSQL's two-key advisory locks taken while opening a ticket (the second
@@ -64,19 +72,18 @@ class Tickets:
         # at each of the family's updates (refresh) and then by this service's own changes.
         self._open_users: set[int] = set()
 
-    async def refresh(self, telegram_user_id: int, session: AsyncSession) -> None:
-        """Reads whether the family has a ticket open, before each of its updates: another
-        process that shares the database may have opened or closed it."""
-        found = await session.exec(
-            select(Ticket.id)
-            .where(col(Ticket.telegram_user_id) == telegram_user_id)
-            .where(col(Ticket.status) == OPEN)
-            .limit(1)
-        )
-        if found.first() is None:
-            self._open_users.discard(telegram_user_id)
-        else:
+    def read_open(self, connection: Connection, telegram_user_id: int) -> bool:
+        """Whether the family has a ticket open, as a statement of the caller's transaction
+        (see `Database.run`), read before each of its updates: another process that shares the
+        database may have opened or closed it."""
+        return connection.execute(_READ_OPEN, {"user": telegram_user_id}).first() is not None
+
+    def note_open(self, telegram_user_id: int, is_open: bool) -> None:
+        """Keeps what `read_open` found, on the event loop."""
+        if is_open:
             self._open_users.add(telegram_user_id)
+        else:
+            self._open_users.discard(telegram_user_id)
 
     def has_open_ticket(self, telegram_user_id: int) -> bool:
         """Whether the family's messages go to a ticket (a quick check; open_for reads it)."""
