@@ -39,6 +39,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--throughput", type=int, default=None, help="families of the throughput phase (40)"
     )
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        default=None,
+        help="families registering at once, one after another, in the sustained phase (16)",
+    )
+    parser.add_argument(
+        "--sustained",
+        type=float,
+        default=None,
+        help="seconds of the sustained phase that are counted (30)",
+    )
     parser.add_argument("--rounds", type=int, default=1, help="baseline then bot, this often")
     parser.add_argument(
         "--database-url",
@@ -68,8 +80,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.think = 0.2 if quick else 10.0
     if args.throughput is None:
         args.throughput = 3 if quick else 40
-    if min(args.families, args.throughput, args.rounds) < 1 or args.think < 0:
-        parser.error("--families, --throughput and --rounds must be at least 1")
+    if args.lanes is None:
+        args.lanes = 3 if quick else 16
+    if args.sustained is None:
+        args.sustained = 3.0 if quick else 30.0
+    if min(args.families, args.throughput, args.rounds, args.lanes) < 1 or args.think < 0:
+        parser.error("--families, --throughput, --lanes and --rounds must be at least 1")
+    if args.sustained <= 0:
+        parser.error("--sustained must be more than 0")
     return args
 
 
@@ -91,6 +109,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         families=args.families,
         think=args.think,
         throughput=args.throughput,
+        lanes=args.lanes,
+        sustained=args.sustained,
+        settle=1.0 if args.quick else 8.0,
         warmup=1 if args.quick else 4,
         database_url=args.database_url,
         rate_limiter=args.rate_limiter,
@@ -104,6 +125,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "families": load.families,
             "think_seconds": load.think,
             "throughput_families": load.throughput,
+            "sustained_lanes": load.lanes,
+            "sustained_seconds": load.sustained,
             "rounds": args.rounds,
             "database": _shown_url(args.database_url),
             "rate_limiter": load.rate_limiter,

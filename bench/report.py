@@ -36,7 +36,9 @@ def _machine(results: dict[str, Any]) -> list[str]:
         f"         {packages}",
         f"Run:     {c['families']} families paced at {c['think_seconds']:g} s (about "
         f"{c['families'] / max(c['think_seconds'], 1e-9):.0f} updates/s), "
-        f"{c['throughput_families']} at once for the throughput; bot's database: "
+        f"{c['throughput_families']} at once for the throughput, "
+        f"{c.get('sustained_lanes', '?')} lanes for {c.get('sustained_seconds', '?')} s sustained; "
+        "bot's database: "
         f"{c['database']}; bot's rate limiter {'on' if c['rate_limiter'] else 'off'}"
         f"{'; --quick' if c['quick'] else ''}",
     ]
@@ -89,6 +91,7 @@ PHASES = (
     ("burst", "a burst: every family sends its e-mail at once"),
     ("paced_rest", "paced, the rest (e-mail again, 2 password steps, check, account)"),
     ("throughput", "throughput: whole registrations, all at once"),
+    ("sustained", "sustained: whole registrations, one after another in each lane"),
 )
 
 
@@ -127,6 +130,11 @@ def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
             _n(y["cpu_share_of_a_core"], 2),
         )
         row(
+            "    the families' and stand-in's share",
+            _n(x.get("generator_cpu_share_of_a_core"), 2),
+            _n(y.get("generator_cpu_share_of_a_core"), 2),
+        )
+        row(
             "    reply latency p50/p95/p99 (ms)",
             _ms3(x["reply_latency_ms"]),
             _ms3(y["reply_latency_ms"]),
@@ -137,7 +145,7 @@ def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
             _n(x["longest_loop_stall_ms"], 1),
             _n(y["longest_loop_stall_ms"], 1),
         )
-        if key == "throughput":
+        if key in ("throughput", "sustained"):
             row(
                 "    registrations per second",
                 _n(x["registrations_per_second"], 2),
@@ -183,7 +191,8 @@ def targets(results: dict[str, Any], r: dict[str, Any]) -> list[tuple[str, str, 
     p99x, p99y = x["reply_latency_ms"].get("p99", 0.0), y["reply_latency_ms"].get("p99", 9e9)
     stall = max(bot[k]["longest_loop_stall_ms"] for k, _ in PHASES)
     bound = results["argon2_bound"]["registrations_per_second"]
-    rate = bot["throughput"]["registrations_per_second"]
+    rate = bot["sustained"]["registrations_per_second"]
+    at_once = bot["throughput"]["registrations_per_second"]
     kib = bot["memory"]["kib_per_conversation"]
     return [
         (
@@ -203,8 +212,9 @@ def targets(results: dict[str, Any], r: dict[str, Any]) -> list[tuple[str, str, 
             stall <= 50.0,
         ),
         (
-            "registrations/s ≥ 80% of the Argon2id bound",
-            f"{rate:.2f} of {bound:.2f}/s = {rate / bound:.0%}",
+            "registrations/s, sustained, ≥ 80% of the Argon2id bound",
+            f"{rate:.2f} of {bound:.2f}/s = {rate / bound:.0%} (all at once: {at_once:.2f}/s = "
+            f"{at_once / bound:.0%})",
             rate >= 0.8 * bound,
         ),
         (

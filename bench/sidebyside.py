@@ -12,10 +12,17 @@ The phases, for each process in turn:
 3. a burst: every family sends its e-mail address at the same moment;
 4. paced, the rest (the e-mail again, the two password steps, the human check, the account);
 5. throughput: `throughput` new families register from start to end as fast as they can, all
-   at once: registrations per second, against the bound Argon2id sets (see `bound`).
+   at once: registrations per second, against the bound Argon2id sets (see `bound`);
+6. sustained: `lanes` lanes each register new families one after another, as fast as replies
+   come, and once they are under way the registrations finished in `sustained` seconds are
+   counted. Started all at once (phase 5), families move in step: first every one of them
+   needs only the event loop, then every one a hash, and the two cores take turns being idle;
+   here their steps are spread out, as a steady stream of families would spread them, so this
+   is the rate the machine keeps up, and the one the target reads.
 
 The load generator and the stand-in run in this process, on the same cores: their work is not
-counted in the bot's CPU time, but they compete with it for the machine.
+counted in the bot's CPU time, but they compete with it for the machine (every phase reports
+this process's own share of a core, as `generator_cpu_share_of_a_core`).
 """
 
 from __future__ import annotations
@@ -58,6 +65,9 @@ class Load:
     reply_timeout: float = 60.0
     profile: Path | None = None  # py-spy's samples of the bot during phase 2
     first_phases_only: bool = False  # warm-up and phase 2 only: for profiling
+    lanes: int = 16  # families registering at once, one after another, in phase 6
+    sustained: float = 30.0  # seconds of phase 6 that are counted
+    settle: float = 8.0  # seconds phase 6 runs before they are
 
 
 def _proc_stat(pid: int) -> tuple[float, float]:
@@ -168,17 +178,22 @@ class Phase:
         self.latencies: list[float] = []
         self.by_step: dict[str, list[float]] = {}
         self.failures: list[str] = []
+        self.active = False
 
     async def __aenter__(self) -> Phase:
         await self.measured.ask("mark")
         self._requests = len(self.api.requests)
         self._cpu, self._rss = _proc_stat(self.measured.pid)
         self._threads = _threads_cpu(self.measured.pid)
+        self._own = _own_cpu()
         self._started = time.perf_counter()
+        self.active = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        self.active = False
         self.seconds = time.perf_counter() - self._started
+        self.own_cpu_seconds = _own_cpu() - self._own
         cpu, rss = _proc_stat(self.measured.pid)
         self.threads = _by_kind(
             self._threads, _threads_cpu(self.measured.pid), str(self.measured.pid)
@@ -205,6 +220,9 @@ class Phase:
                 k: v * 1000 / updates for k, v in self.threads.items() if updates and v > 0
             },
             "cpu_share_of_a_core": self.cpu_seconds / self.seconds if self.seconds else 0.0,
+            "generator_cpu_share_of_a_core": (
+                self.own_cpu_seconds / self.seconds if self.seconds else 0.0
+            ),
             "reply_latency_ms": summary_ms(self.latencies),
             "reply_latency_ms_by_step": {k: summary_ms(v) for k, v in self.by_step.items()},
             "longest_loop_stall_ms": self.loop["longest_stall_ms"],
@@ -242,6 +260,58 @@ class Family:
             except (AssertionError, RuntimeError) as error:
                 self.failed = True
                 phase.failures.append(f"{self.user.id}: {error!s:.300}")
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process (the families and the stand-in), all its threads."""
+    times = os.times()
+    return times.user + times.system
+
+
+async def _sustain(api: LocalBotApi, measured: Measured, load: Load, tag: str) -> dict[str, Any]:
+    """Phase 6: `load.lanes` lanes register new families back to back; the registrations
+    finished while the phase is measured are counted."""
+    first = 10**12 + secrets.randbelow(10**11)
+    numbers = iter(range(first, first + 10**9))
+    rng = random.Random(load.seed + 3)
+    finished: list[float] = []
+    going = True
+    phase = Phase("sustained", measured, api)
+
+    async def lane(delay: float) -> None:
+        await asyncio.sleep(delay)  # spread out from the start
+        while going:
+            number = next(numbers)
+            user = api.user(user_id=number, first_name=f"Familia{number % 1000}")
+            for step in steps(f"familia.{tag}.{number}@gmail.com"):
+                try:
+                    seconds = await take_step(user, step, load.reply_timeout)
+                except (AssertionError, RuntimeError) as error:
+                    phase.failures.append(f"{user.id}: {error!s:.300}")
+                    return
+                if phase.active:
+                    phase.record(step, seconds)
+            finished.append(time.perf_counter())
+
+    # Spread over about one registration's time on a loaded machine, so that the lanes are
+    # at different steps from the first.
+    lanes = [asyncio.create_task(lane(rng.uniform(0, load.settle / 2))) for _ in range(load.lanes)]
+    try:
+        await asyncio.sleep(load.settle)
+        async with phase:
+            started = time.perf_counter()
+            await asyncio.sleep(load.sustained)
+            ended = time.perf_counter()
+    finally:
+        going = False
+        await asyncio.gather(*lanes, return_exceptions=True)
+    done = sum(started <= t < ended for t in finished)
+    return {
+        **phase.result(),
+        "lanes": load.lanes,
+        "registrations": done,
+        "registrations_per_second": done / (ended - started),
+    }
 
 
 def _families(api: LocalBotApi, count: int, seed: int, tag: str) -> list[Family]:
@@ -314,6 +384,7 @@ async def measure(kind: str, load: Load) -> dict[str, Any]:
                 "registrations": done,
                 "registrations_per_second": done / phase.seconds if phase.seconds else 0.0,
             }
+            result["sustained"] = await _sustain(api, measured, load, tag + "s")
             result["peak_rss_kib"] = _peak_rss_kib(measured.pid)
         finally:
             if profiler is not None and profiler.poll() is None:

@@ -40,7 +40,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # before anything is handled (bot/runtime/turns.py, as the chat's turn began): the
     # registration takes the draft from there instead of reading it again.
     arrivals: dict[int, Arrival] = context.bot_data.get(ARRIVALS_KEY, {})
-    arrival = arrivals.get(update.update_id)
+    arrival = arrivals.get(id(update))
     if arrival is None:  # an update handled outside a chat's turn
         arrival = await arrive(found, update, None if user is None else user.id)
     seen = arrival.seen
@@ -50,14 +50,16 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await context.application.process_error(update, seen)
         raise ApplicationHandlerStop from seen
     chat = update.effective_chat
+    read = arrival.draft
     if (
         seen is Seen.FIRST
-        and arrival.draft is not None
+        and read is not None
         and user is not None
         and chat is not None
         and chat.id == user.id
+        and (read.draft is None or read.draft.telegram_user_id == user.id)
     ):
-        arrived(context, arrival.draft)
+        arrived(context, read)
     if seen is Seen.HANDLED:
         logger.info("update %s was delivered again; handled once already", update.update_id)
         raise ApplicationHandlerStop

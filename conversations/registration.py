@@ -260,6 +260,10 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
     user, chat = family
     found = services(context)
     _ = texts(update, context)
+    # Read before the draft is begun: should either read fail, no draft stands at its first
+    # question that a family could answer, and so accept a notice it was never shown.
+    earlier = await found.accounts.has_account(user.id)
+    accepted = await found.privacy.accepted(user.id)
     draft = await found.registrations.begin(
         user.id, chat.id, locale_of(update, context), read=draft_as_arrived(context)
     )
@@ -272,12 +276,12 @@ async def start_registration(update: Update, context: ContextTypes.DEFAULT_TYPE)
             "Son {total} preguntas. Puede escribir /cancelar en cualquier momento.",
             total=len(FIELDS),
         )
-        if await found.accounts.has_account(user.id):
+        if earlier:
             intro += "\n\n" + _(
                 "Usted ya creó una cuenta antes. Esta será otra cuenta, para otro niño, niña "
                 "o adolescente, con otro correo electrónico."
             )
-        if not await found.privacy.accepted(user.id):
+        if not accepted:
             # The notice comes before any data is given, in the same message as the first
             # question (one message less on a thin connection); answering that question also
             # accepts it, as the notice itself says.

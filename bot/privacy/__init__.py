@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Table, delete, func, or_, update
+from sqlalchemy import ColumnElement, Table, bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,6 +41,9 @@ from bot.storage import (
 )
 
 _CONSENTS: Table = PrivacyConsent.__table__  # type: ignore[attr-defined]
+_ACCEPTED = select(_CONSENTS.c.telegram_user_id).where(
+    _CONSENTS.c.telegram_user_id == bindparam("user")
+)
 
 # Who a ticket belonged to, once it no longer says: no Telegram id is 0.
 NOBODY = 0
@@ -90,11 +93,9 @@ class Privacy:
         )
 
     async def accepted(self, telegram_user_id: int) -> bool:
-        # Core statements through `Database.run`: the registration asks this on its way.
-        query = select(_CONSENTS.c.telegram_user_id).where(
-            _CONSENTS.c.telegram_user_id == telegram_user_id
-        )
-        return await self._db.run(lambda c: c.execute(query).first() is not None)
+        # A Core statement through `Database.run`: the registration asks this on its way.
+        found = {"user": telegram_user_id}
+        return await self._db.run(lambda c: c.execute(_ACCEPTED, found).first() is not None)
 
     async def accept(self, telegram_user_id: int) -> None:
         """Records the first acceptance; a later press (an old button), or two at once, keeps

@@ -20,7 +20,9 @@ from bot.runtime.conversations import StoredConversation
 from bot.safety.updates import Seen
 from bot.services import Services
 
-# In the Application's bot_data: update id → its Arrival, while the update is handled.
+# In the Application's bot_data: id() of the update object → its Arrival, while the update is
+# handled. By the object, not by update_id: two chats' updates run at once, and an id that came
+# twice (a faulty or forged delivery) must not hand one family's draft to another.
 ARRIVALS_KEY = "arrivals"
 
 
@@ -78,14 +80,17 @@ class UpdateTurns:
                 await found.refresh(user_id)
                 yield
                 return
-            self.arrivals[update.update_id] = await arrive(found, update, user_id)
+            arrival = self.arrivals[id(update)] = await arrive(found, update, user_id)
             try:
                 for conversation in self._conversations:
                     conversation.restore(update, found)
                 yield
             finally:
-                self.arrivals.pop(update.update_id, None)
-            await found.updates.finish(update.update_id, turn)
+                self.arrivals.pop(id(update), None)
+            if not isinstance(arrival.seen, SQLAlchemyError):
+                # An update whose arrival failed was never recorded: it must not mark, as
+                # ended, an entry that a process which died left cut short.
+                await found.updates.finish(update.update_id, turn)
 
 
 def _user_of(update: object, chat_id: int) -> int:
