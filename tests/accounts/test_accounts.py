@@ -276,6 +276,23 @@ async def test_two_simultaneous_openings_of_one_link(
     assert account.verified_at is not None
 
 
+# --- has_account() ----------------------------------------------------------------------------
+
+
+async def test_has_account_is_the_familys_own_accounts_verified_or_not(
+    accounts: AccountService,
+) -> None:
+    family, other = 434343, 535353
+    assert not await accounts.has_account(family)
+
+    await accounts.create(new_account("mine@example.org", telegram_user_id=family))
+    await accounts.create(new_account("theirs@example.org", telegram_user_id=other))
+
+    assert await accounts.has_account(family)  # not verified yet: it was made all the same
+    assert await accounts.has_account(other)
+    assert not await accounts.has_account(1)
+
+
 # --- latest_account() -------------------------------------------------------------------------
 
 
