@@ -8,7 +8,6 @@ from datetime import timedelta
 from bot.accounts import AccountService, PasswordResets, ResetOutcome, VerifyOutcome
 from bot.accounts.sessions import Sessions
 from bot.documents import DocumentReader, Documents, ReaderSettings
-from bot.i18n import N_
 from bot.inbox import Inbox
 from bot.languages import Languages
 from bot.mail.outbox import FailedEmail, Outbox, RetryPolicy, TokenSeal
@@ -47,24 +46,6 @@ from conversations import (
     volunteers,
 )
 from conversations.common import CHAT_MENU_KEY, RESUME_KEY, answering_first
-
-COMMANDS = (
-    ("start", N_("Inicio")),
-    ("crear_cuenta", N_("Crear la cuenta del portal, paso a paso")),
-    ("reenviar", N_("Recibir otra vez el enlace de validación")),
-    ("ingresar", N_("Iniciar sesión en una cuenta ya creada")),
-    ("salir", N_("Cerrar la sesión")),
-    ("recuperar", N_("Elegir una contraseña nueva, si olvidó la suya")),
-    ("preguntas", N_("Preguntas frecuentes")),
-    ("voluntario", N_("Hablar con un voluntario del programa")),
-    ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
-    ("cancelar", N_("Dejar el registro en curso")),
-    ("idioma", N_("Cambiar el idioma")),
-    ("mis_datos", N_("Ver todo lo que guardamos de usted")),
-    ("borrar_mis_datos", N_("Borrar todos sus datos")),
-    ("privacidad", N_("Qué datos guardamos y por qué")),
-    ("ayuda", N_("Qué puede hacer este asistente")),
-)
 
 # What the reset form's check is derived with, from the outbox's secret.
 RESET_FORM_KEY = b"ninez-migrante-bot password reset form v1"
@@ -174,7 +155,7 @@ def register_handlers(application: Application, services: Services) -> None:
     application.bot_data[RESUME_KEY] = registration.resume
     # ...and what the language's conversation needs: one chat's menu in the chosen language.
     application.bot_data[CHAT_MENU_KEY] = lambda bot, chat_id, locale: publish_for_chat(
-        bot, chat_id, COMMANDS, locale
+        bot, chat_id, menu.COMMANDS, locale
     )
 
     # Order matters. Group -4 first: only a family's private chat and the volunteers' group
@@ -238,7 +219,7 @@ def wiring(settings: Settings) -> Wiring:
         handlers=register_handlers,
         verified=_verified,
         password_changed=_password_changed,
-        family_commands=COMMANDS,
+        family_commands=menu.COMMANDS,
         volunteer_commands=volunteers.COMMANDS,
     )
 

@@ -32,6 +32,26 @@ from conversations.common import (
     whole_number,
 )
 
+# The family's commands, in the order of the chat's command menu (published per language at
+# start, bot/runtime/commands.py) and of /ayuda, which both read this one list.
+COMMANDS = (
+    ("start", N_("Inicio")),
+    ("crear_cuenta", N_("Crear la cuenta del portal, paso a paso")),
+    ("reenviar", N_("Recibir otra vez el enlace de validación")),
+    ("ingresar", N_("Iniciar sesión en una cuenta ya creada")),
+    ("salir", N_("Cerrar la sesión")),
+    ("recuperar", N_("Elegir una contraseña nueva, si olvidó la suya")),
+    ("preguntas", N_("Preguntas frecuentes")),
+    ("voluntario", N_("Hablar con un voluntario del programa")),
+    ("bandeja", N_("Bandeja de Entrada: las respuestas de los voluntarios")),
+    ("cancelar", N_("Dejar el registro en curso")),
+    ("idioma", N_("Cambiar el idioma")),
+    ("mis_datos", N_("Ver todo lo que guardamos de usted")),
+    ("borrar_mis_datos", N_("Borrar todos sus datos")),
+    ("privacidad", N_("Qué datos guardamos y por qué")),
+    ("ayuda", N_("Qué puede hacer este asistente")),
+)
+
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
@@ -132,16 +152,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await reply(
         update,
         context,
-        _(
-            "Esto es lo que puedo hacer:\n"
-            "/crear_cuenta — crear la cuenta del portal, paso a paso\n"
-            "/reenviar — recibir otra vez el enlace para validar el correo\n"
-            "/preguntas — preguntas frecuentes\n"
-            "/bandeja — las respuestas de los voluntarios\n"
-            "/voluntario — hablar con un voluntario del programa\n"
-            "/cancelar — dejar el registro en curso\n"
-            "/idioma — cambiar el idioma\n"
-            "/start — volver al inicio"
+        "\n".join(
+            [
+                _("Esto es lo que puedo hacer:"),
+                *(f"/{name} — {_(about)}" for name, about in COMMANDS if name != "ayuda"),
+            ]
         ),
         menu_keyboard(_),
     )

@@ -179,6 +179,22 @@ async def test_the_command_menu_is_published_in_each_language(
         assert described["crear_cuenta"] == _("Crear la cuenta del portal, paso a paso")
 
 
+async def test_help_names_every_command_of_the_menu_in_the_familys_language(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    family = telegram.user(user_id=7811, first_name="Nadège", language_code="fr")
+    help_text = (await family.reply("/ayuda"))["text"]
+
+    fr = translator("fr")
+    assert help_text.startswith(fr("Esto es lo que puedo hacer:"))
+    default = json.dumps({"type": "default"}, sort_keys=True)
+    for command in telegram.commands[(default, "fr")]:
+        if command["command"] != "ayuda":
+            # The account's own commands too, which the help once left out.
+            assert f"/{command['command']} — {command['description']}" in help_text
+    assert "/ingresar" in help_text and "/borrar_mis_datos" in help_text
+
+
 # The longest a question may be, on a phone, in any language, counting the portal's label
 # (shown in Spanish beside its translation) and the example: about 10 lines of 32 characters.
 QUESTION_LIMIT = 330
