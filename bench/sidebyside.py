@@ -205,6 +205,8 @@ class Phase:
         self.calls = dict(calls.most_common())
 
     def record(self, step: Step, seconds: float) -> None:
+        if not self.active:
+            return  # a step of the sustained phase's lanes before or after its measured time
         self.latencies.append(seconds)
         self.by_step.setdefault(step.label, []).append(seconds)
 
@@ -283,14 +285,10 @@ async def _sustain(api: LocalBotApi, measured: Measured, load: Load, tag: str) -
         while going:
             number = next(numbers)
             user = api.user(user_id=number, first_name=f"Familia{number % 1000}")
-            for step in steps(f"familia.{tag}.{number}@gmail.com"):
-                try:
-                    seconds = await take_step(user, step, load.reply_timeout)
-                except (AssertionError, RuntimeError) as error:
-                    phase.failures.append(f"{user.id}: {error!s:.300}")
-                    return
-                if phase.active:
-                    phase.record(step, seconds)
+            family = Family(user, f"familia.{tag}.{number}@gmail.com", rng)
+            await family.go(phase, slice(None), 0.0, load.reply_timeout)
+            if family.failed:
+                return
             finished.append(time.perf_counter())
 
     # Spread over about one registration's time on a loaded machine, so that the lanes are
@@ -424,11 +422,10 @@ def bound(repeats: int) -> dict[str, Any]:
     stored = hasher.hash(PASSWORD)  # warms the library up
 
     def cpu_of(call: Any) -> float:
-        before = os.times()
+        before = _own_cpu()
         for _ in range(repeats):
             call()
-        after = os.times()
-        return (after.user - before.user + after.system - before.system) / repeats
+        return (_own_cpu() - before) / repeats
 
     hash_cpu = cpu_of(lambda: hasher.hash(PASSWORD))
     verify_cpu = cpu_of(lambda: hasher.verify(stored, PASSWORD))
