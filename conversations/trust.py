@@ -17,7 +17,14 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.i18n import translator
-from conversations.common import answer_button, send_text, services, texts
+from conversations.common import (
+    answer_button,
+    menu_keyboard,
+    resume_registration,
+    send_text,
+    services,
+    texts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +70,13 @@ def handler(volunteer_commands: Collection[str], volunteer_buttons: Collection[s
             if update.callback_query is not None:
                 await answer_button(update, texts(update, context)("Este botón ya no sirve."))
             raise ApplicationHandlerStop
+        press = update.callback_query
+        if press is not None and not press.data and not press.game_short_name:
+            # None of the bot's buttons (Telegram's carry 1-64 bytes of data), and a
+            # CallbackQueryHandler takes a press without data for a match of any pattern:
+            # whichever came first would run. Answered as any stale button is.
+            await _stale_press(update, context)
+            raise ApplicationHandlerStop
 
         if (
             update.edited_message is not None
@@ -86,6 +100,9 @@ def handler(volunteer_commands: Collection[str], volunteer_buttons: Collection[s
             own = user is not None and user.id == chat.id
             if own and (update.message is not None or update.callback_query is not None):
                 return
+            if update.callback_query is not None:
+                # Not the chat's own family's press: answered, so that its spinner stops.
+                await answer_button(update, texts(update, context)("Este botón ya no sirve."))
             raise ApplicationHandlerStop
         if message is not None and group is not None and message.migrate_from_chat_id == group:
             # The volunteers' group became a supergroup (topics turned on): a new id.
@@ -208,6 +225,17 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     else:
         text = _("Editar un mensaje no cambia nada. Si quiere decir otra cosa, envíe un mensaje.")
     await send_text(context.bot, chat.id, text)
+
+
+async def _stale_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    _ = texts(update, context)
+    stale = _("Este botón ya no sirve.")
+    await answer_button(update, stale)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.id != user.id:
+        return  # a group's: the answer to the press is all
+    if not await resume_registration(context, user.id, stale):
+        await send_text(context.bot, chat.id, stale, menu_keyboard(_))
 
 
 async def _volunteer_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -273,6 +273,21 @@ async def test_forged_and_stale_buttons_never_raise_and_always_get_an_answer(
     assert not bot.errors
 
 
+async def test_a_press_without_data_is_a_stale_button_not_any_handlers_match(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    # python-telegram-bot matches a press without data against every pattern: the first
+    # button handler (the password reset's) would have taken it and the next text with it.
+    family = telegram.user(user_id=7412)
+    await answer(family, "/crear_cuenta", "Paso 1 de 9")
+    await family.press_data("")
+    told = await family.wait_for()
+    assert "ya no sirve" in told["text"] and "Paso 1 de 9" in told["text"]
+    assert len(family.callback_answers) == 1
+    await answer(family, "María José", "Paso 2 de 9")  # still the form's answer
+    assert not bot.errors
+
+
 async def test_a_button_of_another_familys_ticket_changes_nothing(
     bot: BotUnderTest, telegram: LocalBotApi
 ) -> None:
