@@ -9,15 +9,15 @@ from telegram import LinkPreviewOptions, Update
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 from bot import logs
+from bot.runtime.http import AiohttpRequest
 from bot.runtime.processing import MAX_RUNNING, Around, PerChatUpdateProcessor
 
 # Where the handlers find the services, in the Application's bot_data.
 SERVICES_KEY = "services"
 
 # Connections to the Bot API kept open at most. Each running handler makes one request at a
-# time, and the jobs a few more: twice the handlers is room enough. python-telegram-bot's
-# default is 256, and httpcore looks over every connection it keeps, twice per request (and
-# polls each idle one's socket): with dozens open after a burst, that was 2 ms of every update.
+# time, and the jobs a few more: twice the handlers is room enough (python-telegram-bot's
+# default is 256).
 CONNECTIONS = 2 * MAX_RUNNING
 # How long a request waits for one of them before it fails (python-telegram-bot's default is
 # 1 s): a burst waits its turn instead.
@@ -43,8 +43,10 @@ def new_application(
         # Telegram allows ~30 messages a second overall and ~20 a minute per group: a burst of
         # notifications waits its turn instead of failing with 429.
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .connection_pool_size(CONNECTIONS)
-        .pool_timeout(CONNECTION_PATIENCE)
+        # aiohttp instead of the framework's httpx: a third of the event loop's CPU per request
+        # (bot/runtime/http.py). The long poll keeps a connection of its own, as by default.
+        .request(AiohttpRequest(connections=CONNECTIONS, pool_timeout=CONNECTION_PATIENCE))
+        .get_updates_request(AiohttpRequest(connections=1, pool_timeout=CONNECTION_PATIENCE))
         # One family's slow moment (a hash, a relay queued for the group's rate limit) must not
         # hold back the others; one family's own updates still go one at a time, in order, and
         # each inside `around` (its chat's turn across processes). No persistence: the
