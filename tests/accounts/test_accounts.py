@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import secrets
 import threading
@@ -28,7 +29,7 @@ from bot.accounts import (
     hash_token,
     password_candidates,
 )
-from bot.accounts.passwords import MAX_WORDS_CHECKED
+from bot.accounts.passwords import HASHING_NICENESS, MAX_WORDS_CHECKED
 from bot.mail.outbox import Outbox, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
 from bot.storage import Account, Database, VerificationToken, utcnow
@@ -334,6 +335,21 @@ async def test_password_hashing_uses_argon2id() -> None:
     assert not await passwords.matches("", password)
     # The same password hashed twice gives two different hashes (a random salt each time).
     assert await passwords.hash(password) != hashed
+
+
+async def test_hashes_run_at_a_lower_cpu_priority_than_the_event_loop() -> None:
+    class Observing(PasswordHasher):
+        niceness: int | None = None
+
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            self.niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            return super().hash(password, salt=salt)
+
+    hasher = Observing(time_cost=1, memory_cost=8, parallelism=1)
+    await PasswordHashing(hasher, parallel=1).hash("clave de prueba")
+    loop = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert hasher.niceness == min(loop + HASHING_NICENESS, 19)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop
 
 
 async def test_no_more_hashes_at_once_than_allowed() -> None:
