@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,6 +31,7 @@ from bot.storage import (
     Ticket,
     TramiteChecklist,
     VerificationToken,
+    inserted_values,
     utcnow,
 )
 
@@ -47,6 +48,12 @@ CHILE_EARLIEST = timezone(timedelta(hours=-4))
 # addresses, too few to test a list of somebody else's.
 PROBE_NAMED = 3
 PROBE_WINDOW = timedelta(days=1)
+
+_ACCOUNTS_OF = (
+    select(func.count())
+    .select_from(Account)
+    .where(col(Account.telegram_user_id) == bindparam("user"))
+)
 
 
 class VerifyStatus(StrEnum):
@@ -280,29 +287,30 @@ class AccountService:
             locale=new.locale,
             created_at=self._clock(),
         )
-        async with self._db.session() as session:
+
+        def insert_all(connection: Connection) -> CreatedAccount:
             # Counted in the transaction that inserts: on SQLite it holds the write lock from
             # its BEGIN; on PostgreSQL one user's updates reach one process, one at a time.
-            count = (
-                await session.exec(
-                    select(func.count())
-                    .select_from(Account)
-                    .where(Account.telegram_user_id == new.telegram_user_id)
-                )
-            ).one()
+            count = connection.execute(_ACCOUNTS_OF, {"user": new.telegram_user_id}).scalar_one()
             if count >= self._max_accounts:
                 raise TooManyAccounts(count)
-            session.add(account)
-            try:
-                await session.flush()  # the account's id, for its link; UNIQUE(email) decides
-                created = self._issue_link(session, account)
-                await session.commit()
-            except IntegrityError as error:
-                await session.rollback()
-                taken: IntegrityError | None = error
-            else:
-                taken = None
-        if taken is not None:
+            # UNIQUE(email) decides whether the address is taken.
+            account.id = connection.execute(
+                insert(Account).values(inserted_values(account)).returning(col(Account.id))
+            ).scalar_one()
+            token, link = self._new_link(account)
+            connection.execute(insert(VerificationToken).values(inserted_values(link)))
+            if self._outbox is not None:
+                row = self._outbox.verification_row(account=account, token=token)
+                connection.execute(insert(OutboxEmail).values(inserted_values(row)))
+            return CreatedAccount(
+                account=account, link=self.link_for(token), expires_at=link.expires_at
+            )
+
+        try:
+            created = await self._db.run(insert_all)
+        except IntegrityError as taken:
+            account.id = None
             named = await self.may_name_taken(new.telegram_user_id, new.email)
             raise EmailTaken(new.email, named=named) from taken
         self._wake_outbox()
@@ -349,22 +357,26 @@ class AccountService:
 
     def _issue_link(self, session: AsyncSession, account: Account) -> CreatedAccount:
         """A new token for the account, its hash stored and its e-mail queued, in `session`."""
+        token, link = self._new_link(account)
+        session.add(link)
+        if self._outbox is not None:
+            self._outbox.add_verification(session, account=account, token=token)
+        return CreatedAccount(
+            account=account, link=self.link_for(token), expires_at=link.expires_at
+        )
+
+    def _new_link(self, account: Account) -> tuple[str, VerificationToken]:
+        """A new token for the account, and the row that keeps its hash."""
         if account.id is None:
             raise ValueError("flush the account first: its link refers to its id")
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._clock()
-        expires_at = now + self._token_ttl
-        session.add(
-            VerificationToken(
-                account_id=account.id,
-                token_hash=hash_token(token),
-                created_at=now,
-                expires_at=expires_at,
-            )
+        return token, VerificationToken(
+            account_id=account.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + self._token_ttl,
         )
-        if self._outbox is not None:
-            self._outbox.add_verification(session, account=account, token=token)
-        return CreatedAccount(account=account, link=self.link_for(token), expires_at=expires_at)
 
     def _wake_outbox(self) -> None:
         if self._outbox is not None:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import and_, update
+from sqlalchemy import and_, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
@@ -32,22 +32,19 @@ class Inbox:
         """Keeps one of the bot's own messages to the account (whose owner is that user);
         `read` when the family is reading it in the chat at this moment."""
         now = self._clock()
-        async with self._db.session() as session:
-            session.add(
-                InboxMessage(
-                    telegram_user_id=telegram_user_id,
-                    account_id=account_id,
-                    kind=kind,
-                    created_at=now,
-                    read_at=now if read else None,
-                )
-            )
-            try:
-                await session.commit()
-            except IntegrityError:
-                # The account was deleted meanwhile (erased, or never verified): no inbox left
-                # to keep it in, and the news it brought goes with the account.
-                logger.info("no inbox for account %s any more", account_id)
+        statement = insert(InboxMessage).values(
+            telegram_user_id=telegram_user_id,
+            account_id=account_id,
+            kind=kind,
+            created_at=now,
+            read_at=now if read else None,
+        )
+        try:
+            await self._db.run(lambda connection: connection.execute(statement))
+        except IntegrityError:
+            # The account was deleted meanwhile (erased, or never verified): no inbox left
+            # to keep it in, and the news it brought goes with the account.
+            logger.info("no inbox for account %s any more", account_id)
 
     async def count(self, holder: Holder, *, unread: bool = False) -> int:
         condition = held_by(InboxMessage, holder)

@@ -33,7 +33,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -168,6 +168,49 @@ _BUILDERS: dict[str, Callable[..., EmailMessage]] = {
 }
 
 
+# The worker's statements, built once: it runs them for every e-mail (see Database.run).
+_DUE = (
+    select(OutboxEmail.id, OutboxEmail.next_attempt_at, OutboxEmail.attempts)
+    .where(col(OutboxEmail.status) == PENDING)
+    .where(col(OutboxEmail.next_attempt_at) <= bindparam("now"))
+    .order_by(col(OutboxEmail.next_attempt_at), col(OutboxEmail.id))
+    .limit(BATCH)
+)
+# Matches the row only as it was read: of two processes that read it, the second one's UPDATE
+# matches nothing (PostgreSQL re-checks the WHERE after the first one commits; SQLite runs
+# writers one at a time). RETURNING hands back what the send needs in the same statement.
+_CLAIM = (
+    update(OutboxEmail)
+    .where(col(OutboxEmail.id) == bindparam("row_id"))
+    .where(col(OutboxEmail.status) == PENDING)
+    .where(col(OutboxEmail.next_attempt_at) == bindparam("seen_at"))
+    .where(col(OutboxEmail.attempts) == bindparam("seen_attempts"))
+    .values(next_attempt_at=bindparam("lease_until"))
+    .returning(
+        col(OutboxEmail.kind),
+        col(OutboxEmail.account_id),
+        col(OutboxEmail.recipient),
+        col(OutboxEmail.locale),
+        col(OutboxEmail.sealed_token),
+        col(OutboxEmail.attempts),
+    )
+)
+_MOVE_LEASE = (
+    update(OutboxEmail)
+    .where(col(OutboxEmail.id) == bindparam("row_id"))
+    .where(col(OutboxEmail.status) == PENDING)
+    .where(col(OutboxEmail.next_attempt_at) == bindparam("seen_at"))
+    .values(next_attempt_at=bindparam("lease_until"))
+)
+_MARK_SENT = (
+    update(OutboxEmail)
+    .where(col(OutboxEmail.id) == bindparam("row_id"))
+    .where(col(OutboxEmail.status) == PENDING)
+    .values(status=SENT, sent_at=bindparam("sent_at"), sealed_token=None, last_error=None)
+)
+_EARLIEST = select(func.min(OutboxEmail.next_attempt_at)).where(col(OutboxEmail.status) == PENDING)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     base_seconds: float = 5.0
@@ -258,12 +301,22 @@ class Outbox:
         the account's own address is the only place that link ever goes."""
         return self._add(session, KIND_PASSWORD_RESET, account=account, token=token)
 
+    def verification_row(self, *, account: Account, token: str) -> OutboxEmail:
+        """The verification e-mail's row, for the caller to insert in its own transaction (a
+        Core INSERT of `inserted_values`): as add_verification, the caller then calls wake()."""
+        return self._row(KIND_VERIFICATION, account=account, token=token)
+
     def _add(
         self, session: AsyncSession, kind: EmailKind, *, account: Account, token: str
     ) -> OutboxEmail:
+        row = self._row(kind, account=account, token=token)
+        session.add(row)
+        return row
+
+    def _row(self, kind: EmailKind, *, account: Account, token: str) -> OutboxEmail:
         if account.id is None:
             raise ValueError("flush the account first: the e-mail refers to its id")
-        row = OutboxEmail(
+        return OutboxEmail(
             kind=kind,
             account_id=account.id,
             recipient=account.email,
@@ -272,8 +325,6 @@ class Outbox:
             status=PENDING,
             next_attempt_at=utcnow(),
         )
-        session.add(row)
-        return row
 
     def wake(self) -> None:
         """Something was committed: the worker looks now instead of at its next poll."""
@@ -295,15 +346,7 @@ class Outbox:
         # Read in a transaction of its own, closed before any claim: on SQLite a transaction
         # that read first and then writes fails at once (instead of waiting) if another
         # process wrote in between.
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(OutboxEmail.id, OutboxEmail.next_attempt_at, OutboxEmail.attempts)
-                .where(OutboxEmail.status == PENDING)
-                .where(col(OutboxEmail.next_attempt_at) <= now)
-                .order_by(col(OutboxEmail.next_attempt_at), col(OutboxEmail.id))
-                .limit(BATCH)
-            )
-            due = found.all()
+        due = await self._db.run(lambda c: c.execute(_DUE, {"now": now}).all())
         tried = 0
         for row_id, next_attempt_at, attempts in due:
             if self._stopping:
@@ -325,21 +368,14 @@ class Outbox:
         second one's UPDATE matches nothing (PostgreSQL re-checks the WHERE after the first one
         commits; SQLite runs writers one at a time)."""
         lease_until = utcnow() + self._lease
-        async with self._db.session() as session:
-            result = await session.exec(
-                update(OutboxEmail)
-                .where(col(OutboxEmail.id) == row_id)
-                .where(col(OutboxEmail.status) == PENDING)
-                .where(col(OutboxEmail.next_attempt_at) == seen_at)
-                .where(col(OutboxEmail.attempts) == attempts)
-                .values(next_attempt_at=lease_until)
-            )
-            if result.rowcount != 1:
-                await session.rollback()
-                return None
-            row = await session.get(OutboxEmail, row_id)
-            await session.commit()
-        if row is None:  # pragma: no cover — the row was just updated in this transaction
+        parameters = {
+            "row_id": row_id,
+            "seen_at": seen_at,
+            "seen_attempts": attempts,
+            "lease_until": lease_until,
+        }
+        row = await self._db.run(lambda c: c.execute(_CLAIM, parameters).first())
+        if row is None:
             return None
         return _Claimed(
             id=row_id,
@@ -434,16 +470,9 @@ class Outbox:
     async def _move_lease(self, row: _Claimed, until: datetime) -> bool:
         """Moves the end of this process's claim on the row to `until`; False when the claim
         is no longer this process's (the row changed since)."""
-        async with self._db.session() as session:
-            result = await session.exec(
-                update(OutboxEmail)
-                .where(col(OutboxEmail.id) == row.id)
-                .where(col(OutboxEmail.status) == PENDING)
-                .where(col(OutboxEmail.next_attempt_at) == row.lease_until)
-                .values(next_attempt_at=until)
-            )
-            await session.commit()
-        if result.rowcount != 1:
+        parameters = {"row_id": row.id, "seen_at": row.lease_until, "lease_until": until}
+        moved = await self._db.run(lambda c: c.execute(_MOVE_LEASE, parameters).rowcount)
+        if moved != 1:
             return False
         row.lease_until = until
         return True
@@ -451,7 +480,8 @@ class Outbox:
     async def _mark_sent(self, row: _Claimed) -> None:
         # If this write fails (database gone) the row stays claimed and is sent again after the
         # lease: an e-mail may, rarely, arrive twice, but is never lost.
-        await self._finish(row, status=SENT, sent_at=utcnow(), sealed_token=None, last_error=None)
+        parameters = {"row_id": row.id, "sent_at": utcnow()}
+        await self._db.run(lambda c: c.execute(_MARK_SENT, parameters))
         log.info("E-mail %s (account %s) sent", row.id, row.account_id)
 
     async def _postpone(self, row: _Claimed, error: str) -> None:
@@ -500,14 +530,13 @@ class Outbox:
             log.exception("Could not tell the family that e-mail %s failed", row.id)
 
     async def _finish(self, row: _Claimed, **values: object) -> None:
-        async with self._db.session() as session:
-            await session.exec(
-                update(OutboxEmail)
-                .where(col(OutboxEmail.id) == row.id)
-                .where(col(OutboxEmail.status) == PENDING)
-                .values(**values)
-            )
-            await session.commit()
+        statement = (
+            update(OutboxEmail)
+            .where(col(OutboxEmail.id) == row.id)
+            .where(col(OutboxEmail.status) == PENDING)
+            .values(**values)
+        )
+        await self._db.run(lambda c: c.execute(statement))
 
     async def _release(self, row: _Claimed) -> None:
         try:
@@ -573,11 +602,7 @@ class Outbox:
     async def _seconds_to_next(self) -> float:
         """Until the earliest pending row is due; at most poll_seconds, so rows added by another
         process (whose wake() we never hear) are found too."""
-        async with self._db.session() as session:
-            found = await session.exec(
-                select(func.min(OutboxEmail.next_attempt_at)).where(OutboxEmail.status == PENDING)
-            )
-            earliest = found.one()
+        earliest = await self._db.run(lambda c: c.execute(_EARLIEST).scalar())
         if earliest is None:
             return self._poll_seconds
         seconds = (earliest - utcnow()).total_seconds()

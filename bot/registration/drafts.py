@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, update
 from sqlmodel import SQLModel, col, select
 
 from bot.accounts import AccountService, CreatedAccount, EmailTaken, NewAccount
@@ -29,7 +29,13 @@ from bot.registration.form import (
 )
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.registration.validation import MAX_TEXT_LENGTH
-from bot.storage import Database, RegistrationDraft, RegistrationStart, utcnow
+from bot.storage import (
+    Database,
+    RegistrationDraft,
+    RegistrationStart,
+    inserted_values,
+    utcnow,
+)
 
 # The draft's columns an answer may change: all but the key. As an ORM merge would write them,
 # in one UPDATE by the key, without reading the row first: the caller holds it.
@@ -38,13 +44,7 @@ _WRITTEN = tuple(c.name for c in _DRAFTS.columns if c.name != "telegram_user_id"
 # Read and written at every update: built once, so each only binds its values.
 _READ = _DRAFTS.select().where(_DRAFTS.c.telegram_user_id == bindparam("user"))
 _WRITE = update(_DRAFTS).where(_DRAFTS.c.telegram_user_id == bindparam("user"))
-
-
-def _inserted(row: SQLModel) -> dict[str, object]:
-    """The row's values for a Core INSERT; a key the database numbers (None until then) is
-    left to it."""
-    keys = {c.name for c in row.__table__.primary_key.columns}  # type: ignore[attr-defined]
-    return {k: v for k, v in row.model_dump().items() if not (k in keys and v is None)}
+_DELETE = delete(_DRAFTS).where(_DRAFTS.c.telegram_user_id == bindparam("user"))
 
 
 @dataclass(frozen=True)
@@ -225,14 +225,15 @@ class Registrations:
 
     async def discard(self, telegram_user_id: int) -> list[str]:
         """Deletes the draft; returns the labels of the answers that were thrown away."""
-        async with self._db.session() as session:
-            draft = await session.get(RegistrationDraft, telegram_user_id)
-            if draft is None:
+
+        def gone(connection: Connection) -> list[str]:
+            read = self.read(connection, telegram_user_id)
+            if read.draft is None:
                 return []
-            labels = answered_labels(draft)
-            await session.delete(draft)
-            await session.commit()
-            return labels
+            connection.execute(_DELETE, {"user": telegram_user_id})
+            return answered_labels(read.draft)
+
+        return await self._db.run(gone)
 
     async def answer(
         self, draft: RegistrationDraft, text: str, *, chosen: bool = False
@@ -387,7 +388,7 @@ class Registrations:
         no row of it yet (`begin` made sure), so it is inserted without trying an UPDATE."""
         draft.updated_at = utcnow()
         values = {name: getattr(draft, name) for name in _WRITTEN}
-        rows = [(type(row), _inserted(row)) for row in also]
+        rows = [(type(row), inserted_values(row)) for row in also]
 
         def write(connection: Connection) -> None:
             if (

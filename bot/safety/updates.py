@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from enum import Enum
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
@@ -27,6 +27,11 @@ class UpdateLedger:
         # on PostgreSQL, without an aborted transaction to roll back).
         self._record = dialect.insert(ProcessedUpdate).on_conflict_do_nothing(
             index_elements=["update_id"]
+        )
+        self._finish = (
+            update(ProcessedUpdate)
+            .where(col(ProcessedUpdate.update_id) == bindparam("update_id"))
+            .values(finished_at=bindparam("finished_at"))
         )
 
     async def take(self, update_id: int) -> Seen:
@@ -60,11 +65,8 @@ class UpdateLedger:
     async def finish(self, update_id: int, turn: Turn) -> None:
         """Marks the update's handling ended, in the transaction that ends the chat's turn: the
         next holder of the turn knows it was not cut short."""
-        await turn.add(
-            update(ProcessedUpdate)
-            .where(col(ProcessedUpdate.update_id) == update_id)
-            .values(finished_at=utcnow())
-        )
+        if turn.shared:
+            await turn.add(self._finish, {"update_id": update_id, "finished_at": utcnow()})
 
     async def forget_older_than(self, age: timedelta) -> None:
         # Telegram redelivers within hours at most; a week of ids is plenty.

@@ -1,6 +1,6 @@
 """Storage: the tables, the database and its sessions, the migrations, and owner-only files."""
 
-from bot.storage.database import Database
+from bot.storage.database import Database, inserted_values
 from bot.storage.holders import Holder
 from bot.storage.models import (
     Account,
@@ -61,5 +61,6 @@ __all__ = [
     "TicketStatus",
     "TramiteChecklist",
     "VerificationToken",
+    "inserted_values",
     "utcnow",
 ]

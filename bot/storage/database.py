@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.storage.files import FILE_MODE, make_private, private_folder
@@ -24,6 +25,13 @@ from bot.storage.migrations import upgrade_to_head
 WAL_SWITCH_PATIENCE = 30.0
 
 T = TypeVar("T")
+
+
+def inserted_values(row: SQLModel) -> dict[str, object]:
+    """The row's values for a Core INSERT (see `Database.run`); a key the database numbers
+    (None until then) is left to it."""
+    keys = {c.name for c in row.__table__.primary_key.columns}  # type: ignore[attr-defined]
+    return {k: v for k, v in row.model_dump().items() if not (k in keys and v is None)}
 
 
 class Database:

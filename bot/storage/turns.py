@@ -29,9 +29,15 @@ class Turn:
     def __init__(self, connection: AsyncConnection | None) -> None:
         self._connection = connection
 
-    async def add(self, statement: Executable) -> None:
+    @property
+    def shared(self) -> bool:
+        """Whether anything `add`ed is kept: only a turn held across processes has a
+        transaction to add it to (on SQLite there is none)."""
+        return self._connection is not None
+
+    async def add(self, statement: Executable, parameters: dict[str, object] | None = None) -> None:
         if self._connection is not None:
-            await self._connection.execute(statement)
+            await self._connection.execute(statement, parameters)
 
 
 class ChatTurns:
