@@ -30,7 +30,7 @@ class UpdateLedger:
         )
         self._finish = (
             update(ProcessedUpdate)
-            .where(col(ProcessedUpdate.update_id) == bindparam("update_id"))
+            .where(col(ProcessedUpdate.update_id) == bindparam("finished_update"))
             .values(finished_at=bindparam("finished_at"))
         )
 
@@ -66,7 +66,7 @@ class UpdateLedger:
         """Marks the update's handling ended, in the transaction that ends the chat's turn: the
         next holder of the turn knows it was not cut short."""
         if turn.shared:
-            await turn.add(self._finish, {"update_id": update_id, "finished_at": utcnow()})
+            await turn.add(self._finish, {"finished_update": update_id, "finished_at": utcnow()})
 
     async def forget_older_than(self, age: timedelta) -> None:
         # Telegram redelivers within hours at most; a week of ids is plenty.
