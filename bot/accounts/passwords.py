@@ -4,14 +4,14 @@ in a message about to reach other people."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from bot.priority import run_in_background
 
 # The portal's rule is 8 characters or more; the upper bound keeps one hash cheap.
 MIN_PASSWORD_LENGTH = 8
@@ -41,7 +41,8 @@ class PasswordHashing:
         self._pool = ThreadPoolExecutor(
             max_workers=parallel or max(1, (os.cpu_count() or 2) // lanes),
             thread_name_prefix="argon2",
-            initializer=_yield_to_the_loop,
+            # Below the event loop, with the photo reader (bot/priority.py).
+            initializer=run_in_background,
         )
 
     def needs_rehash(self, password_hash: str) -> bool:
@@ -75,23 +76,6 @@ class PasswordHashing:
                 if await self.matches(password_hash, candidate):
                     return True
         return False
-
-
-# How much lower the hashing threads' priority is than the rest of the process's (nice(2)).
-HASHING_NICENESS = 10
-
-
-def _yield_to_the_loop() -> None:
-    """Lowers the calling hashing thread's CPU priority. With every core hashing, the kernel
-    otherwise shares the cores evenly between the hashes and the event loop, and the loop, which
-    answers every family in a few milliseconds, waits tens of milliseconds for a turn. At a lower
-    priority the hashes take what the loop leaves, which on a busy server is nearly all of it:
-    a hash takes a little longer to finish, and no answer waits behind it. (Linux schedules
-    threads one by one; lowering one's own priority needs no privilege.)"""
-    with contextlib.suppress(OSError, AttributeError):  # AttributeError: no setpriority
-        thread = threading.get_native_id()
-        inherited = os.getpriority(os.PRIO_PROCESS, thread)
-        os.setpriority(os.PRIO_PROCESS, thread, min(inherited + HASHING_NICENESS, 19))
 
 
 # A family's hashes (its draft's and its newest accounts') and the words of one message tried

@@ -182,6 +182,12 @@ def _limit_memory() -> None:
 def main() -> None:
     import warnings
 
+    from bot.priority import run_in_background
+
+    # First, so that the OCR's own threads, started later, inherit it: below the bot's event
+    # loop, at the password hashes' priority.
+    run_in_background()
+
     from PIL import Image
 
     # A bomb between the limit and twice it is only a warning in Pillow: here, a refusal.

@@ -17,18 +17,22 @@ reads of the answer, and the request as a whole within the sum of all four with 
 from __future__ import annotations
 
 import re
+import ssl
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 # A bot token in a URL's path, as Telegram lays it out (/bot<id>:<secret>/<method>).
 _TOKEN = re.compile(r"bot\d+:[\w-]+")
+# The user and password of an address (http://user:password@proxy:3128).
+_USERINFO = re.compile(r"(\w+://)[^/@\s'\"]+@")
 
 # python-telegram-bot's defaults for HTTPXRequest, kept so that its documentation still holds.
 READ_TIMEOUT = 5.0
@@ -57,7 +61,12 @@ class AiohttpRequest(BaseRequest):
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._connections),
+                # The certificates httpx trusts (certifi's), not only the system's, so that an
+                # image without ca-certificates still reaches Telegram.
+                connector=aiohttp.TCPConnector(
+                    limit=self._connections,
+                    ssl=ssl.create_default_context(cafile=certifi.where()),
+                ),
                 headers={"User-Agent": self.USER_AGENT},
                 # Not trust_env: aiohttp would then read the environment and ~/.netrc in a
                 # thread at every request. The proxy is looked up once per host (_proxy_for).
@@ -80,6 +89,9 @@ class AiohttpRequest(BaseRequest):
         connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
         pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if self._session is None:
+            # As HTTPXRequest, usable before `initialize` (its client is made in __init__).
+            await self.initialize()
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
@@ -90,32 +102,45 @@ class AiohttpRequest(BaseRequest):
         pool = _given(pool_timeout, self._pool_timeout)
         parts = (read, write, connect, pool)
         timeout = aiohttp.ClientTimeout(
-            total=None if None in parts else sum(p for p in parts if p is not None),
+            # Only an upload has a total (aiohttp has no timeout for writing: a stalled one is
+            # cut by it). Everything else, a photo's download included, may take as long as
+            # its data keeps coming, as with httpx.
+            total=sum(p for p in parts if p is not None) if files and None not in parts else None,
             # aiohttp's `connect` covers both the wait for a free connection and opening one;
             # opening one is bounded on its own by sock_connect.
             connect=pool,
             sock_connect=connect,
             sock_read=read,
         )
+        failure: TelegramError
         try:
             async with session.request(
-                method, url, data=_body(request_data), timeout=timeout, proxy=self._proxy_for(url)
+                method,
+                url,
+                data=_body(request_data),
+                timeout=timeout,
+                proxy=self._proxy_for(url),
+                # As httpx: a redirect is not followed (it would resend the form, elsewhere).
+                allow_redirects=False,
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
-            # `from None`: aiohttp's own message may hold the whole URL, and the URL holds the
-            # bot's token; a traceback would print it. What the error was is kept, without it.
             if isinstance(error, aiohttp.ConnectionTimeoutError):
                 # Waiting for a free connection, or opening one: nothing was sent.
-                raise TimedOut(
+                failure = TimedOut(
                     f"No connection to the Bot API in time: the request was not sent "
-                    f"({_without_url(error, url)})"
-                ) from None
-            raise TimedOut(f"Timed out ({_without_url(error, url)})") from None
+                    f"({_without_secrets(error, url)})"
+                )
+            else:
+                failure = TimedOut(f"Timed out ({_without_secrets(error, url)})")
         except aiohttp.ClientError as error:
-            raise NetworkError(
-                f"aiohttp.{type(error).__name__}: {_without_url(error, url)}"
-            ) from None
+            failure = NetworkError(
+                f"aiohttp.{type(error).__name__}: {_without_secrets(error, url)}"
+            )
+        # Raised here, outside the except clauses, so that it carries no __context__: aiohttp's
+        # own message may hold the whole URL, and the URL the bot's token (or a proxy's
+        # password). What the error was is kept in the message, without them.
+        raise failure
 
     def _proxy_for(self, url: str) -> str | None:
         """HTTP(S)_PROXY and NO_PROXY, as httpx obeys them, read once per scheme and host."""
@@ -124,12 +149,14 @@ class AiohttpRequest(BaseRequest):
         if origin not in self._proxies:
             proxies = urllib.request.getproxies_environment()
             bypass = urllib.request.proxy_bypass(parts.hostname or "")
-            self._proxies[origin] = None if bypass else proxies.get(parts.scheme)
+            chosen = proxies.get(parts.scheme) or proxies.get("all")
+            self._proxies[origin] = None if bypass else chosen
         return self._proxies[origin]
 
 
-def _without_url(error: BaseException, url: str) -> str:
-    """The error's own words, with the request's address cut down to its server and method."""
+def _without_secrets(error: BaseException, url: str) -> str:
+    """The error's own words, with the request's address cut down to its server and method,
+    and no password of any address (a proxy's) left in them."""
     text = str(error) or type(error).__name__
     parts = urlsplit(url)
     shown = f"{parts.scheme}://{parts.netloc}/…/{parts.path.rsplit('/', 1)[-1]}"
@@ -137,7 +164,7 @@ def _without_url(error: BaseException, url: str) -> str:
         if secret:
             text = text.replace(secret, shown)
     # However else the address was written out (quoted, normalised), no token survives.
-    return _TOKEN.sub("bot…", text)
+    return _USERINFO.sub(r"\1…@", _TOKEN.sub("bot…", text))
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

@@ -29,9 +29,10 @@ from bot.accounts import (
     hash_token,
     password_candidates,
 )
-from bot.accounts.passwords import HASHING_NICENESS, MAX_WORDS_CHECKED
+from bot.accounts.passwords import MAX_WORDS_CHECKED
 from bot.mail.outbox import Outbox, TokenSeal
 from bot.mail.sender import Mailer, MailSettings
+from bot.priority import BACKGROUND_NICENESS
 from bot.storage import Account, Database, VerificationToken, utcnow
 from tests.support.data import Clock
 
@@ -348,7 +349,7 @@ async def test_hashes_run_at_a_lower_cpu_priority_than_the_event_loop() -> None:
     hasher = Observing(time_cost=1, memory_cost=8, parallelism=1)
     await PasswordHashing(hasher, parallel=1).hash("clave de prueba")
     loop = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    assert hasher.niceness == min(loop + HASHING_NICENESS, 19)
+    assert hasher.niceness == min(loop + BACKGROUND_NICENESS, 19)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import sys
 
 from bot.devtools.specimens import (
@@ -18,6 +19,7 @@ from bot.devtools.specimens import (
 from bot.documents import reader as reading
 from bot.documents.mrz import Mrz, Refusal
 from bot.documents.reader import Busy, DocumentReader, ReaderSettings
+from bot.priority import BACKGROUND_NICENESS
 
 
 def blank_png(side: int) -> bytes:
@@ -35,6 +37,11 @@ async def test_the_worker_reads_passports_and_id_cards_and_refuses_the_rest() ->
     reader = DocumentReader()
     try:
         assert await reader.ready()
+        # Below the bot's event loop, as the password hashes are (bot/priority.py).
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        assert reader.worker_pids
+        for pid in reader.worker_pids:
+            assert os.getpriority(os.PRIO_PROCESS, pid) == min(own + BACKGROUND_NICENESS, 19)
         photos = {
             "passport": document_photo(passport_zone(HOLDER)),
             "passport tilted and blurred": document_photo(passport_zone(HOLDER), angle=6, blur=1.8),

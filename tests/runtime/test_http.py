@@ -207,3 +207,94 @@ async def test_json_of_the_answer_is_read_whole(serve, client) -> None:
     async with client(server.base_url) as bot:
         sent = await bot.send_message(42, long_text)
     assert sent.text == long_text
+
+
+async def test_an_error_carries_no_hidden_exception_with_the_token(client) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with client(f"http://127.0.0.1:{port}/bot") as bot:
+        with pytest.raises(NetworkError) as raised:
+            await bot.send_message(42, "hola")
+    # Not even in the exception chain that a traceback hides (`from None` would keep it).
+    error: BaseException | None = raised.value
+    while error is not None:
+        assert TOKEN.split(":")[1] not in repr(error)
+        error = error.__cause__ or error.__context__
+
+
+async def test_a_proxys_password_is_not_in_its_error(
+    client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[bytes] = []
+
+    async def refuse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # An HTTPS request through a proxy begins with CONNECT; this proxy wants a password.
+        asked.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    proxy = await asyncio.start_server(refuse, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://familia:S3cretoProxy@127.0.0.1:{port}")
+    monkeypatch.setenv("NO_PROXY", "")
+    try:
+        async with client("https://api.telegram.invalid/bot") as bot:
+            with pytest.raises(NetworkError) as raised:
+                await bot.send_message(42, "hola")
+    finally:
+        proxy.close()
+        await proxy.wait_closed()
+    assert asked and asked[0].startswith(b"CONNECT api.telegram.invalid:443")
+    shown = "".join(traceback.format_exception(raised.value))
+    assert "S3cretoProxy" not in shown and "407" in shown
+
+
+async def test_a_redirect_is_not_followed(serve, client) -> None:
+    elsewhere = await serve(lambda request: asyncio.sleep(0, _ok(MESSAGE)))
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"http://127.0.0.1:{elsewhere.port}{request.path}")
+
+    server = await serve(redirect)
+    async with client(server.base_url) as bot:
+        with pytest.raises(NetworkError):
+            await bot.send_message(42, "mi clave es Clave-Secreta-2024")
+    assert len(server.seen) == 1
+    assert elsewhere.seen == []  # the form was not sent on to another server
+
+
+async def test_a_slow_download_is_not_cut_while_its_data_keeps_coming(serve, client) -> None:
+    chunks = [b"x" * 1000] * 6
+
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for chunk in chunks:
+            await response.write(chunk)
+            await asyncio.sleep(0.3)  # within the read timeout, each time
+        await response.write_eof()
+        return response
+
+    server = await serve(trickle)
+    async with client(server.base_url) as bot:
+        # 1.8 s in all, more than the four timeouts together (4 × 0.35 s).
+        data = await bot.request.retrieve(
+            f"http://127.0.0.1:{server.port}/file/bot{TOKEN}/photos/1.jpg",
+            read_timeout=0.35,
+            write_timeout=0.35,
+            connect_timeout=0.35,
+            pool_timeout=0.35,
+        )
+    assert data == b"".join(chunks)
+
+
+async def test_a_request_before_initialize_works_as_with_the_framework(serve) -> None:
+    server = await serve(lambda request: asyncio.sleep(0, _ok(MESSAGE)))
+    request = AiohttpRequest(connections=1, pool_timeout=1.0)
+    try:
+        sent = await Bot(TOKEN, base_url=server.base_url, request=request).send_message(42, "x")
+    finally:
+        await request.shutdown()
+    assert sent.message_id == 7
