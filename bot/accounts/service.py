@@ -49,6 +49,10 @@ CHILE_EARLIEST = timezone(timedelta(hours=-4))
 PROBE_NAMED = 3
 PROBE_WINDOW = timedelta(days=1)
 
+# Asked as every registration begins: built once, each call only binds its user.
+_ANY_ACCOUNT_OF = (
+    select(col(Account.id)).where(col(Account.telegram_user_id) == bindparam("user")).limit(1)
+)
 _ACCOUNTS_OF = (
     select(func.count())
     .select_from(Account)
@@ -228,12 +232,8 @@ class AccountService:
     async def has_account(self, telegram_user_id: int) -> bool:
         """Whether the family created any account before (asked as a registration begins: a
         Core statement through `Database.run`)."""
-        query = (
-            select(col(Account.id))
-            .where(col(Account.telegram_user_id) == telegram_user_id)
-            .limit(1)
-        )
-        return await self._db.run(lambda connection: connection.execute(query).first() is not None)
+        found = {"user": telegram_user_id}
+        return await self._db.run(lambda c: c.execute(_ANY_ACCOUNT_OF, found).first() is not None)
 
     async def password_hashes(self, telegram_user_id: int) -> list[str]:
         """The password hashes of the family's accounts, newest first."""

@@ -176,15 +176,20 @@ _DUE = (
     .order_by(col(OutboxEmail.next_attempt_at), col(OutboxEmail.id))
     .limit(BATCH)
 )
+# A row by its id, as long as it is still pending; and, among those, one still as it was seen
+# (or as this process last leased it). SQLAlchemy's statements are immutable: each below is
+# built on these once.
+_STILL_PENDING = (
+    update(OutboxEmail)
+    .where(col(OutboxEmail.id) == bindparam("row_id"))
+    .where(col(OutboxEmail.status) == PENDING)
+)
+_AS_SEEN = _STILL_PENDING.where(col(OutboxEmail.next_attempt_at) == bindparam("seen_at"))
 # Matches the row only as it was read: of two processes that read it, the second one's UPDATE
 # matches nothing (PostgreSQL re-checks the WHERE after the first one commits; SQLite runs
 # writers one at a time). RETURNING hands back what the send needs in the same statement.
 _CLAIM = (
-    update(OutboxEmail)
-    .where(col(OutboxEmail.id) == bindparam("row_id"))
-    .where(col(OutboxEmail.status) == PENDING)
-    .where(col(OutboxEmail.next_attempt_at) == bindparam("seen_at"))
-    .where(col(OutboxEmail.attempts) == bindparam("seen_attempts"))
+    _AS_SEEN.where(col(OutboxEmail.attempts) == bindparam("seen_attempts"))
     .values(next_attempt_at=bindparam("lease_until"))
     .returning(
         col(OutboxEmail.kind),
@@ -195,18 +200,9 @@ _CLAIM = (
         col(OutboxEmail.attempts),
     )
 )
-_MOVE_LEASE = (
-    update(OutboxEmail)
-    .where(col(OutboxEmail.id) == bindparam("row_id"))
-    .where(col(OutboxEmail.status) == PENDING)
-    .where(col(OutboxEmail.next_attempt_at) == bindparam("seen_at"))
-    .values(next_attempt_at=bindparam("lease_until"))
-)
-_MARK_SENT = (
-    update(OutboxEmail)
-    .where(col(OutboxEmail.id) == bindparam("row_id"))
-    .where(col(OutboxEmail.status) == PENDING)
-    .values(status=SENT, sent_at=bindparam("sent_at"), sealed_token=None, last_error=None)
+_MOVE_LEASE = _AS_SEEN.values(next_attempt_at=bindparam("lease_until"))
+_MARK_SENT = _STILL_PENDING.values(
+    status=SENT, sent_at=bindparam("sent_at"), sealed_token=None, last_error=None
 )
 _EARLIEST = select(func.min(OutboxEmail.next_attempt_at)).where(col(OutboxEmail.status) == PENDING)
 
@@ -530,13 +526,8 @@ class Outbox:
             log.exception("Could not tell the family that e-mail %s failed", row.id)
 
     async def _finish(self, row: _Claimed, **values: object) -> None:
-        statement = (
-            update(OutboxEmail)
-            .where(col(OutboxEmail.id) == row.id)
-            .where(col(OutboxEmail.status) == PENDING)
-            .values(**values)
-        )
-        await self._db.run(lambda c: c.execute(statement))
+        statement = _STILL_PENDING.values(**values)
+        await self._db.run(lambda c: c.execute(statement, {"row_id": row.id}))
 
     async def _release(self, row: _Claimed) -> None:
         try:
