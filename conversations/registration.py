@@ -778,11 +778,15 @@ def _conversation(out_of_place: list[BaseHandler[Update, Any, object]]) -> Conve
             REVIEWING: [
                 CallbackQueryHandler(edit_field, pattern=f"^{EDIT}:"),
                 CallbackQueryHandler(create_account, pattern=f"^{CREATE}$"),
+                # The summary's own button, only while the summary is what is asked: pressed on
+                # an old summary (the family went back to change an answer), it is a stale
+                # button like the others, and throws nothing away.
+                CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"),
             ],
         },
         fallbacks=[
+            # Typed, it is the family's own word, whatever the step.
             CommandHandler("cancelar", cancel),
-            CallbackQueryHandler(cancel, pattern=f"^{CANCEL}$"),
             # /crear_cuenta or the menu button inside the flow: go on where the family was.
             CommandHandler("crear_cuenta", start_registration),
             CallbackQueryHandler(start_registration, pattern=f"^{START_REGISTRATION}$"),

@@ -457,3 +457,16 @@ async def test_a_bot_removed_from_the_volunteers_group_tells_the_waiting_familie
     told = await family.wait_for(lambda m: "no pueden recibir" in (m.get("text") or ""))
     await family.press("Cerrar consulta", message=told)
     await family.wait_for(lambda m: "Paso 1 de 9" in (m.get("text") or ""))
+
+
+async def test_an_old_summarys_cancel_is_a_stale_button_and_throws_nothing_away(
+    bot: BotUnderTest, telegram: LocalBotApi
+) -> None:
+    family = telegram.user(user_id=7413)
+    await fill_form(family)
+    await press(family, "✏️ Contraseña", "Paso 8 de 9")
+    # The summary still shows its buttons; the family is answering step 8 again.
+    told = await press(family, "Cancelar", "ya no sirve")
+    assert "Paso 8 de 9" in told["text"] and "cancelado" not in told["text"]
+    await answer(family, "Otra-Clave-Segura-9", "Paso 9 de 9")
+    assert not bot.errors
