@@ -382,7 +382,19 @@ async def measure(kind: str, load: Load) -> dict[str, Any]:
                 "registrations": done,
                 "registrations_per_second": done / phase.seconds if phase.seconds else 0.0,
             }
-            result["sustained"] = await _sustain(api, measured, load, tag + "s")
+            # The bound is read again right before and right after the sustained phase, the
+            # measured process idle: the machine's speed drifts (other tenants of its host)
+            # over the minutes a round takes, and the ratio compares like with like.
+            repeats = 2 if load.warmup <= 1 else 10
+            before = bound(repeats) if kind == "bot" else None
+            sustained = await _sustain(api, measured, load, tag + "s")
+            if before is not None:
+                after = bound(repeats)
+                sustained["bound_registrations_per_second"] = (
+                    before["registrations_per_second"] + after["registrations_per_second"]
+                ) / 2
+                sustained["bounds_around"] = [before, after]
+            result["sustained"] = sustained
             result["peak_rss_kib"] = _peak_rss_kib(measured.pid)
         finally:
             if profiler is not None and profiler.poll() is None:
@@ -417,23 +429,34 @@ def _profile(pid: int, out: Path) -> subprocess.Popen[bytes]:
 
 def bound(repeats: int) -> dict[str, Any]:
     """The registrations per second Argon2id allows on this machine: cores ÷ (one hash + one
-    verify), in CPU time (libargon2 may run lanes on threads: wall time would undercount)."""
+    verify), in CPU time (libargon2 may run lanes on threads: wall time would undercount), as the
+    bot hashes (HASHER: libargon2 in a reused area, bot/accounts/argon2_memory.py); and, for
+    comparison with runs before it, as argon2-cffi's own PasswordHasher hashes, same parameters."""
     hasher: PasswordHasher = HASHER
-    stored = hasher.hash(PASSWORD)  # warms the library up
+    library = PasswordHasher(
+        time_cost=hasher.time_cost,
+        memory_cost=hasher.memory_cost,
+        parallelism=hasher.parallelism,
+    )
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
 
-    def cpu_of(call: Any) -> float:
-        before = _own_cpu()
-        for _ in range(repeats):
-            call()
-        return (_own_cpu() - before) / repeats
+    def costs(using: PasswordHasher) -> tuple[float, float]:
+        stored = using.hash(PASSWORD)  # warms the library (and the reused area) up
 
-    hash_cpu = cpu_of(lambda: hasher.hash(PASSWORD))
-    verify_cpu = cpu_of(lambda: hasher.verify(stored, PASSWORD))
+        def cpu_of(call: Any) -> float:
+            before = _own_cpu()
+            for _ in range(repeats):
+                call()
+            return (_own_cpu() - before) / repeats
+
+        return cpu_of(lambda: using.hash(PASSWORD)), cpu_of(lambda: using.verify(stored, PASSWORD))
+
+    hash_cpu, verify_cpu = costs(hasher)
+    library_hash, library_verify = costs(library)
     wall = time.perf_counter()
     hasher.hash(PASSWORD)
     wall = time.perf_counter() - wall
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    cores = cores or 1
     return {
         "parameters": {
             "time_cost": hasher.time_cost,
@@ -445,6 +468,11 @@ def bound(repeats: int) -> dict[str, Any]:
         "verify_cpu_ms": verify_cpu * 1000,
         "hash_wall_ms": wall * 1000,
         "registrations_per_second": cores / (hash_cpu + verify_cpu),
+        "argon2_cffi": {
+            "hash_cpu_ms": library_hash * 1000,
+            "verify_cpu_ms": library_verify * 1000,
+            "registrations_per_second": cores / (library_hash + library_verify),
+        },
     }
 
 

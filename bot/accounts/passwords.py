@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.accounts.argon2_memory import ReusingPasswordHasher
 from bot.priority import run_in_background
 
 # The portal's rule is 8 characters or more; the upper bound keeps one hash cheap.
@@ -24,7 +25,7 @@ MAX_PASSWORD_LENGTH = 128
 # busy 2-core server, a lane whose core went to the event loop holds the others up. One lane
 # a hash, and one hash a core, keep the cores busy instead. Hashes made with other parameters
 # still verify (the parameters are in the hash), and are made anew at the next login.
-HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
+HASHER = ReusingPasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
 
 class PasswordHashing:
