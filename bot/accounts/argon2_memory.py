@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ctypes
 import hmac
 import mmap
 import os
@@ -53,37 +54,67 @@ class _Area:
         self._map.close()
 
 
+# The largest area kept for the next hash: the bot's own (HASHER, 64 MiB). A larger one, for a
+# stored hash of other parameters, goes back to the kernel after its hash, as with argon2-cffi.
+LARGEST_KEPT = 64 * 1024 * 1024
+
+
 class _Areas:
-    """The areas of the process: lent to one hash at a time, at most `keep` kept idle."""
+    """The areas of the process: each lent to one hash at a time, and at most `keep` of them
+    (none over LARGEST_KEPT) kept idle for the next."""
 
     def __init__(self, keep: int) -> None:
         self._keep = keep
         self._idle: list[_Area] = []
         self._lent: dict[int, _Area] = {}
         self._lock = threading.Lock()
+        # The area lent to this thread's hash in progress, to take back if libargon2 fails
+        # after it allocated (it then returns without calling free_cbk).
+        self.current = threading.local()
 
     def lend(self, size: int) -> int:
         with self._lock:
             fitting = [area for area in self._idle if area.size >= size]
-            if fitting:
-                area = min(fitting, key=lambda a: a.size)
+            area = min(fitting, key=lambda a: a.size) if fitting else None
+            if area is not None:
                 self._idle.remove(area)
-            else:
-                area = None
         if area is None:
             area = _Area(size)  # outside the lock: mapping 64 MiB is quick, but not free
         with self._lock:
             self._lent[area.address] = area
+        self.current.address = area.address
         return area.address
 
     def take_back(self, address: int) -> None:
+        self.current.address = None
         with self._lock:
             self._idle.append(self._lent.pop(address))
             # The largest are kept: a small area (a cheaper hasher's) fits no default hash.
-            self._idle.sort(key=lambda a: a.size, reverse=True)
-            extra, self._idle = self._idle[self._keep :], self._idle[: self._keep]
+            self._idle.sort(key=lambda a: (a.size <= LARGEST_KEPT, a.size), reverse=True)
+            kept = [a for a in self._idle[: self._keep] if a.size <= LARGEST_KEPT]
+            extra = [a for a in self._idle if a not in kept]
+            self._idle = kept
         for area in extra:
             area.close()
+
+    def abandoned(self) -> None:
+        """After a failed hash: the area libargon2 allocated and never handed back, if any,
+        wiped (it holds blocks derived from the password) and taken back."""
+        address = getattr(self.current, "address", None)
+        if address is None:
+            return
+        with self._lock:
+            area = self._lent.get(address)
+        if area is not None:
+            ctypes.memset(address, 0, area.size)
+            self.take_back(address)
+
+    def forked(self) -> None:
+        # In a child of fork(): another thread may have held the lock, and the hashes that
+        # were in flight never end here.
+        self._lock = threading.Lock()
+        self._lent = {}
+        self.current = threading.local()
 
     @property
     def idle(self) -> int:
@@ -91,7 +122,15 @@ class _Areas:
             return len(self._idle)
 
 
-_AREAS = _Areas(keep=os.cpu_count() or 2)
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_AREAS = _Areas(keep=_cores())
+os.register_at_fork(after_in_child=lambda: _AREAS.forked())
 
 
 def _quiet(*_exc_info: object) -> None:
@@ -143,13 +182,18 @@ def hash_raw(
             "flags": lib.ARGON2_DEFAULT_FLAGS,
         },
     )
+    _AREAS.current.address = None
     try:
         code = lib.argon2_ctx(context, lib.Argon2_id)  # cffi lets go of the GIL meanwhile
     finally:
         ffi.memmove(pwd, b"\0" * len(password), len(password))
     if code != lib.ARGON2_OK:
+        _AREAS.abandoned()
         raise HashingError(error_to_str(code))
     return bytes(ffi.buffer(out, length))
+
+
+_UINT32 = 2**32 - 1
 
 
 def _b64(data: bytes) -> str:
@@ -197,6 +241,8 @@ class ReusingPasswordHasher(PasswordHasher):
 
     def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         text = hash.decode("ascii", "replace") if isinstance(hash, bytes) else hash
+        if not text.isascii():
+            raise InvalidHashError  # argon2-cffi's UnicodeEncodeError, which nobody catches
         parts = text.split("$")
         if len(parts) != 6 or parts[1] != "argon2id":
             return super().verify(hash, password)
@@ -209,6 +255,10 @@ class ReusingPasswordHasher(PasswordHasher):
             memory_cost=parameters.memory_cost,
             parallelism=parameters.parallelism,
         )
+        sizes = (parameters.time_cost, parameters.memory_cost, parameters.parallelism)
+        if not all(0 <= size <= _UINT32 for size in (*sizes, len(salt), len(expected))):
+            # libargon2's fields are uint32_t; argon2-cffi refuses these as not verified.
+            raise VerificationError("parameters out of range")
         if parameters.version != ARGON2_VERSION or canonical != text:
             # Not in the form this module writes: argon2-cffi reads it as it always did.
             return super().verify(hash, password)

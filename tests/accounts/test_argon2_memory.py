@@ -3,6 +3,7 @@ and reads, the area wiped between hashes, and no fresh memory asked of the kerne
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 
@@ -95,3 +96,45 @@ def test_no_more_areas_are_kept_than_cores() -> None:
     assert areas.idle == 2
     # The largest stay: a small one fits no bigger hash.
     assert sorted(area.size for area in areas._idle) == [3 * 4096, 4 * 4096]
+
+
+@pytest.mark.parametrize(
+    "change", [("m=1024", "m=-1"), ("m=1024", f"m={2**32}"), ("t=2", "t=-1"), ("p=1", f"p={2**32}")]
+)
+def test_parameters_out_of_range_are_not_verified_rather_than_crashing(
+    change: tuple[str, str],
+) -> None:
+    # A stored hash damaged or tampered with: the caller (PasswordHashing.matches) catches
+    # argon2's errors only, and must answer "wrong password", never crash the login.
+    ours = ReusingPasswordHasher(**PARAMETERS)
+    broken = ours.hash("clave de prueba").replace(*change)
+    with pytest.raises(VerificationError):
+        ours.verify(broken, "clave de prueba")
+
+
+def test_a_hash_with_other_letters_than_ascii_is_invalid() -> None:
+    ours = ReusingPasswordHasher(**PARAMETERS)
+    with pytest.raises(InvalidHashError):
+        ours.verify(ours.hash("clave de prueba").replace("m=1024", "m=١٠٢٤"), "clave de prueba")
+
+
+def test_an_area_larger_than_the_bot_s_own_is_given_back_after_its_hash() -> None:
+    # A stored hash of larger parameters (older, or forged) costs its memory while it is
+    # checked, as with argon2-cffi, and not for as long as the process runs.
+    larger = PasswordHasher(time_cost=1, memory_cost=70_000, parallelism=1)
+    stored = larger.hash("clave de prueba")
+    assert ReusingPasswordHasher(**PARAMETERS).verify(stored, "clave de prueba")
+    assert all(area.size <= argon2_memory.LARGEST_KEPT for area in argon2_memory._AREAS._idle)
+
+
+def test_an_area_left_by_a_failed_hash_is_wiped_and_taken_back() -> None:
+    # libargon2 returns without free_cbk when a lane's thread cannot start: as its allocation
+    # callback would, the area is lent to this thread and filled, then the hash "fails".
+    areas = argon2_memory._Areas(keep=1)
+    address = areas.lend(4096)
+    ctypes.memset(address, 0xAB, 4096)
+    areas.abandoned()
+    (area,) = areas._idle
+    assert area.address == address and bytes(area._map) == bytes(4096)
+    areas.abandoned()  # nothing lent any more: nothing to do
+    assert areas.idle == 1
