@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from bot.accounts import AccountService, PasswordResets
+from bot.accounts import AccountService, CreatedAccount, PasswordResets
 from bot.accounts.sessions import Sessions
 from bot.documents import Documents
 from bot.inbox import Inbox
@@ -20,7 +20,7 @@ from bot.safety.flood import FloodGate
 from bot.safety.foreign_chats import ForeignChats
 from bot.safety.updates import Seen, UpdateLedger
 from bot.settings import Settings
-from bot.storage import Database
+from bot.storage import Account, Database, InboxKind, RegistrationDraft
 from bot.storage.agreement import SecretAgreement
 from bot.storage.turns import ChatTurns
 from bot.tickets import Tickets
@@ -96,6 +96,18 @@ class Services:
         if telegram_user_id is None:
             return seen, None
         return seen, self.read_family(connection, telegram_user_id)
+
+    async def create_account(self, draft: RegistrationDraft) -> CreatedAccount:
+        """The account from a finished draft (Registrations.create_account), and, in the same
+        transaction, the inbox's "link sent", which the family reads in the chat at once."""
+
+        def link_sent(connection: Connection, account: Account) -> None:
+            if account.id is not None:
+                self.inbox.deliver_in(
+                    connection, account.id, account.telegram_user_id, InboxKind.LINK_SENT, read=True
+                )
+
+        return await self.registrations.create_account(draft, alongside=link_sent)
 
     async def refresh(self, telegram_user_id: int) -> None:
         """`read_family` in a transaction of its own, then kept: before the bot's own news

@@ -45,7 +45,7 @@ from bot.registration.form import (
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.runtime.conversations import StoredConversation
 from bot.services import Services
-from bot.storage import InboxKind, RegistrationDraft, utcnow
+from bot.storage import RegistrationDraft, utcnow
 from conversations.callbacks import (
     CANCEL,
     CREATE,
@@ -649,7 +649,7 @@ async def create_account(
     if draft.step != SUMMARY:
         return await ask(context, draft)
     try:
-        created = await found.registrations.create_account(draft)
+        created = await found.create_account(draft)
     except EmailTaken as taken:
         return await ask(
             context,
@@ -672,11 +672,6 @@ async def create_account(
             ),
         )
     # The e-mail was queued in the outbox with the account; its worker sends it.
-    account = created.account
-    if account.id is not None:
-        await found.inbox.deliver(
-            account.id, account.telegram_user_id, InboxKind.LINK_SENT, read=True
-        )
     await send_link(context, draft.telegram_chat_id, created, _)
     return ConversationHandler.END
 

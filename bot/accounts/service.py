@@ -269,8 +269,13 @@ class AccountService:
                 delete(LoginFailure).where(col(LoginFailure.address_hash) == hash_address(email))
             )
 
-    async def create(self, new: NewAccount) -> CreatedAccount:
-        """Creates the account, its first link and that link's e-mail, in one transaction.
+    async def create(
+        self, new: NewAccount, *, alongside: Callable[[Connection, Account], object] | None = None
+    ) -> CreatedAccount:
+        """Creates the account, its first link and that link's e-mail, in one transaction;
+        `alongside` adds its own statements to it, once the account has its id (what other
+        services keep of a new account: the draft it came from goes, the inbox gets its news);
+        none of them may break a constraint, since an IntegrityError reads as a taken address.
 
         Raises TooManyAccounts past MAX_ACCOUNTS_PER_USER, and EmailTaken when the address has
         an account already."""
@@ -303,6 +308,8 @@ class AccountService:
             if self._outbox is not None:
                 row = self._outbox.verification_row(account=account, token=token)
                 connection.execute(insert(OutboxEmail).values(inserted_values(row)))
+            if alongside is not None:
+                alongside(connection, account)
             return CreatedAccount(
                 account=account, link=self.link_for(token), expires_at=link.expires_at
             )

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import and_, insert, update
+from sqlalchemy import Connection, and_, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
@@ -31,20 +31,38 @@ class Inbox:
     ) -> None:
         """Keeps one of the bot's own messages to the account (whose owner is that user);
         `read` when the family is reading it in the chat at this moment."""
-        now = self._clock()
-        statement = insert(InboxMessage).values(
-            telegram_user_id=telegram_user_id,
-            account_id=account_id,
-            kind=kind,
-            created_at=now,
-            read_at=now if read else None,
-        )
         try:
-            await self._db.run(lambda connection: connection.execute(statement))
+            await self._db.run(
+                lambda connection: self.deliver_in(
+                    connection, account_id, telegram_user_id, kind, read=read
+                )
+            )
         except IntegrityError:
             # The account was deleted meanwhile (erased, or never verified): no inbox left
             # to keep it in, and the news it brought goes with the account.
             logger.info("no inbox for account %s any more", account_id)
+
+    def deliver_in(
+        self,
+        connection: Connection,
+        account_id: int,
+        telegram_user_id: int,
+        kind: InboxKind,
+        *,
+        read: bool = False,
+    ) -> None:
+        """As `deliver`, as a statement of the caller's transaction (see `Database.run`): with
+        the account's own creation, say."""
+        now = self._clock()
+        connection.execute(
+            insert(InboxMessage).values(
+                telegram_user_id=telegram_user_id,
+                account_id=account_id,
+                kind=kind,
+                created_at=now,
+                read_at=now if read else None,
+            )
+        )
 
     async def count(self, holder: Holder, *, unread: bool = False) -> int:
         condition = held_by(InboxMessage, holder)

@@ -30,6 +30,7 @@ from bot.registration.form import (
 from bot.registration.results import Invalid, Result, Suggestion, Valid
 from bot.registration.validation import MAX_TEXT_LENGTH
 from bot.storage import (
+    Account,
     Database,
     RegistrationDraft,
     RegistrationStart,
@@ -345,8 +346,14 @@ class Registrations:
         await self._save(draft)
         return True
 
-    async def create_account(self, draft: RegistrationDraft) -> CreatedAccount:
-        """Creates the account from a finished draft, then forgets the draft.
+    async def create_account(
+        self,
+        draft: RegistrationDraft,
+        *,
+        alongside: Callable[[Connection, Account], object] | None = None,
+    ) -> CreatedAccount:
+        """Creates the account from a finished draft and forgets the draft, in one transaction
+        with `alongside`'s statements (AccountService.create).
 
         Raises EmailTaken when the address got an account meanwhile; the draft then asks
         for another address. Raises TooManyAccounts when the family has made as many as it
@@ -365,13 +372,17 @@ class Registrations:
             telegram_chat_id=draft.telegram_chat_id,
             locale=draft.locale,
         )
+
+        def forget_draft(connection: Connection, account: Account) -> None:
+            connection.execute(_DELETE, {"user": draft.telegram_user_id})
+            if alongside is not None:
+                alongside(connection, account)
+
         try:
-            created = await self._accounts.create(new)
+            return await self._accounts.create(new, alongside=forget_draft)
         except EmailTaken:
             await self.edit(draft, "correo")
             raise
-        await self.discard(draft.telegram_user_id)
-        return created
 
     def _move_to(self, draft: RegistrationDraft, step: str) -> None:
         draft.step = step

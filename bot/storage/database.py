@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -62,6 +63,7 @@ class Database:
         # same pragmas, used from a worker thread.
         self._thread_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
+        self._held: Connection | None = None  # the writer thread's (see `_run_in_thread`)
         if self._sqlite_file is not None:
             sync_url = make_url(url).set(drivername="sqlite")
             self._thread_engine = create_engine(
@@ -98,10 +100,27 @@ class Database:
         async with self.engine.begin() as connection:
             return await connection.run_sync(work)
 
-    @staticmethod
-    def _run_in_thread(engine: Engine, work: Callable[[Connection], T]) -> T:
-        with engine.begin() as connection:
-            return work(connection)
+    def _run_in_thread(self, engine: Engine, work: Callable[[Connection], T]) -> T:
+        # In the writer thread only. Its connection is kept from one transaction to the next:
+        # taking one from the pool and giving it back (with the pool's rollback) cost more than
+        # a transaction's statements. One that failed is closed, and the next run opens anew.
+        connection = self._held
+        if connection is None:
+            connection = self._held = engine.connect()
+        try:
+            with connection.begin():
+                return work(connection)
+        except SQLAlchemyError:
+            self._held = None
+            with contextlib.suppress(SQLAlchemyError):  # the first error is the one to tell
+                connection.close()
+            raise
+
+    def _let_go(self) -> None:
+        # In the writer thread, its last task: the connection was opened there.
+        if self._held is not None:
+            connection, self._held = self._held, None
+            connection.close()
 
     async def create_schema(self) -> None:
         """Makes the schema current: the Alembic migrations, never `create_all`."""
@@ -162,6 +181,7 @@ class Database:
         await self.engine.dispose()
         if self._writer is not None:
             writer, self._writer = self._writer, None
+            writer.submit(self._let_go)
             await asyncio.to_thread(writer.shutdown)
         if self._thread_engine is not None:
             self._thread_engine.dispose()
