@@ -160,6 +160,12 @@ def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
             _n(x["longest_loop_stall_ms"], 1),
             _n(y["longest_loop_stall_ms"], 1),
         )
+        if "machine_steal_ms" in y:  # runs before it did not read it
+            row(
+                "    vCPU time stolen by the host (ms)",
+                _n(x["machine_steal_ms"], 0),
+                _n(y["machine_steal_ms"], 0),
+            )
         if key in ("throughput", "sustained"):
             row(
                 "    registrations per second",

@@ -98,6 +98,17 @@ def _threads_cpu(pid: int) -> dict[str, float]:
     return found
 
 
+def _steal_seconds() -> float:
+    """CPU time the hypervisor gave to others while this machine's vCPUs wanted to run, all
+    vCPUs (the eighth value of /proc/stat's cpu line; 0 where there is none). A vCPU stolen
+    while it runs the event loop is a stall that no code of the bot's can cause or prevent."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK") if fields[0] == "cpu" else 0.0
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def _by_kind(before: dict[str, float], after: dict[str, float], main: str) -> dict[str, float]:
     kinds: dict[str, float] = {}
     for key, seconds in after.items():
@@ -186,6 +197,7 @@ class Phase:
         self._cpu, self._rss = _proc_stat(self.measured.pid)
         self._threads = _threads_cpu(self.measured.pid)
         self._own = _own_cpu()
+        self._steal = _steal_seconds()
         self._started = time.perf_counter()
         self.active = True
         return self
@@ -194,6 +206,7 @@ class Phase:
         self.active = False
         self.seconds = time.perf_counter() - self._started
         self.own_cpu_seconds = _own_cpu() - self._own
+        self.steal_seconds = _steal_seconds() - self._steal
         cpu, rss = _proc_stat(self.measured.pid)
         self.threads = _by_kind(
             self._threads, _threads_cpu(self.measured.pid), str(self.measured.pid)
@@ -228,6 +241,7 @@ class Phase:
             "reply_latency_ms": summary_ms(self.latencies),
             "reply_latency_ms_by_step": {k: summary_ms(v) for k, v in self.by_step.items()},
             "longest_loop_stall_ms": self.loop["longest_stall_ms"],
+            "machine_steal_ms": self.steal_seconds * 1000,
             "rss_before_kib": self.rss_before_kib,
             "rss_after_kib": self.rss_after_kib,
             "bot_api_calls": self.calls,
