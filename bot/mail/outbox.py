@@ -204,7 +204,12 @@ _MOVE_LEASE = _AS_SEEN.values(next_attempt_at=bindparam("lease_until"))
 _MARK_SENT = _STILL_PENDING.values(
     status=SENT, sent_at=bindparam("sent_at"), sealed_token=None, last_error=None
 )
-_EARLIEST = select(func.min(OutboxEmail.next_attempt_at)).where(col(OutboxEmail.status) == PENDING)
+# The earliest pending row that is not due yet: read with the due ones, in the same transaction.
+_LATER = (
+    select(func.min(OutboxEmail.next_attempt_at))
+    .where(col(OutboxEmail.status) == PENDING)
+    .where(col(OutboxEmail.next_attempt_at) > bindparam("now"))
+)
 
 
 @dataclass(frozen=True)
@@ -280,6 +285,8 @@ class Outbox:
         self._stopping = False
         # Set by send_due(): a full batch means more rows may be due right now.
         self._last_batch_full = False
+        # Set by send_due(): when the next of the rows it saw (or postponed) falls due.
+        self._next_due: datetime | None = None
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -342,7 +349,12 @@ class Outbox:
         # Read in a transaction of its own, closed before any claim: on SQLite a transaction
         # that read first and then writes fails at once (instead of waiting) if another
         # process wrote in between.
-        due = await self._db.run(lambda c: c.execute(_DUE, {"now": now}).all())
+        due, self._next_due = await self._db.run(
+            lambda c: (
+                c.execute(_DUE, {"now": now}).all(),
+                c.execute(_LATER, {"now": now}).scalar(),
+            )
+        )
         tried = 0
         for row_id, next_attempt_at, attempts in due:
             if self._stopping:
@@ -483,12 +495,12 @@ class Outbox:
     async def _postpone(self, row: _Claimed, error: str) -> None:
         attempts = row.attempts + 1
         delay = self._retry.delay(attempts)
+        next_attempt_at = utcnow() + timedelta(seconds=delay)
         await self._finish(
-            row,
-            attempts=attempts,
-            next_attempt_at=utcnow() + timedelta(seconds=delay),
-            last_error=error[:1000],
+            row, attempts=attempts, next_attempt_at=next_attempt_at, last_error=error[:1000]
         )
+        if self._next_due is None or next_attempt_at < self._next_due:
+            self._next_due = next_attempt_at
         log.warning(
             "E-mail %s (account %s) not sent (attempt %s), retrying in %.0f s: %s",
             row.id,
@@ -578,7 +590,7 @@ class Outbox:
             try:
                 self._last_batch_full = False
                 await self.send_due()
-                wait = 0.0 if self._last_batch_full else await self._seconds_to_next()
+                wait = 0.0 if self._last_batch_full else self._seconds_to_next()
             except Exception:
                 # Database down, most likely: log it and try again later; never die.
                 log.exception("Outbox pass failed; trying again in %g s", self._poll_seconds)
@@ -590,11 +602,11 @@ class Outbox:
                     async with asyncio.timeout(wait):
                         await wakeup.wait()
 
-    async def _seconds_to_next(self) -> float:
-        """Until the earliest pending row is due; at most poll_seconds, so rows added by another
-        process (whose wake() we never hear) are found too."""
-        earliest = await self._db.run(lambda c: c.execute(_EARLIEST).scalar())
-        if earliest is None:
+    def _seconds_to_next(self) -> float:
+        """Until the earliest pending row the last pass saw, or postponed, is due; at most
+        poll_seconds, so that rows another process added (whose wake() we never hear), or one
+        whose end this process could not write, are found too."""
+        if self._next_due is None:
             return self._poll_seconds
-        seconds = (earliest - utcnow()).total_seconds()
+        seconds = (self._next_due - utcnow()).total_seconds()
         return min(self._poll_seconds, max(MIN_WAIT, seconds))

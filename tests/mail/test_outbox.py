@@ -380,6 +380,29 @@ async def test_worker_sends_at_once_when_woken(
     assert (await get_row(db, row_id)).status == "sent"
 
 
+async def test_worker_sends_a_row_when_it_falls_due_not_at_the_next_poll(
+    db: Database, seal: TokenSeal, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    # The pass that finds nothing due also reads when the next pending row falls due, and
+    # waits until then: with a 30 s poll, only that explains the e-mail within 2 s.
+    outbox = make_outbox(db, smtp_mailer(smtp.port, tmp_path), seal, poll_seconds=30)
+    row_id, _ = await queue(db, outbox, await new_account(db))
+    async with db.session() as session:
+        row = await session.get(OutboxEmail, row_id)
+        assert row is not None
+        row.next_attempt_at = utcnow() + timedelta(seconds=0.5)
+        session.add(row)
+        await session.commit()
+    await outbox.start()
+    try:
+        await asyncio.sleep(0.2)
+        assert (await get_row(db, row_id)).status == "pending"  # not before its time
+        await smtp.wait_for_message(timeout=2)
+    finally:
+        await outbox.stop()
+    assert (await get_row(db, row_id)).status == "sent"
+
+
 async def test_worker_finds_rows_another_process_added(
     db: Database, seal: TokenSeal, smtp: SmtpServer, tmp_path: Path
 ) -> None:
