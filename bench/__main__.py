@@ -63,6 +63,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="keep the bot's AIORateLimiter (Telegram's ~30 messages/s); off by default",
     )
+    parser.add_argument(
+        "--explain-stalls",
+        action="store_true",
+        help="read where the longest stall's time went (running, waiting for a core, stolen "
+        "by the host, asleep); costs each process ~30 µs a tick, so off by default",
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run: a few families")
     parser.add_argument(
         "--profile",
@@ -115,6 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warmup=1 if args.quick else 4,
         database_url=args.database_url,
         rate_limiter=args.rate_limiter,
+        explain_stalls=args.explain_stalls,
         reply_timeout=args.reply_timeout,
         profile=args.profile,
     )

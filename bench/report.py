@@ -160,6 +160,13 @@ def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
             _n(x["longest_loop_stall_ms"], 1),
             _n(y["longest_loop_stall_ms"], 1),
         )
+        spent = y.get("longest_loop_stall_spent")
+        if spent:  # runs before it did not read it
+            lines.append(
+                "      the bot's longest, spent: running {running_ms:.1f} ms, waiting for a core "
+                "{waiting_for_a_core_ms:.1f} ms, stolen by the host {host_stole_ms:.0f} ms "
+                "(the rest asleep: on the GIL, most likely)".format(**spent)
+            )
         if "machine_steal_ms" in y:  # runs before it did not read it
             row(
                 "    vCPU time stolen by the host (ms)",

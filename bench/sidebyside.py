@@ -68,6 +68,7 @@ class Load:
     lanes: int = 16  # families registering at once, one after another, in phase 6
     sustained: float = 30.0  # seconds of phase 6 that are counted
     settle: float = 8.0  # seconds phase 6 runs before they are
+    explain_stalls: bool = False  # where the longest stall's time went (bench.botproc._Clocks)
 
 
 def _proc_stat(pid: int) -> tuple[float, float]:
@@ -166,6 +167,8 @@ async def _start(kind: str, api: LocalBotApi, load: Load) -> Measured:
         command.append(f"--database-url={load.database_url}")
     if load.rate_limiter:
         command.append("--rate-limiter")
+    if load.explain_stalls:
+        command.append("--explain-stalls")
     process = await asyncio.create_subprocess_exec(
         *command, stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
@@ -241,6 +244,7 @@ class Phase:
             "reply_latency_ms": summary_ms(self.latencies),
             "reply_latency_ms_by_step": {k: summary_ms(v) for k, v in self.by_step.items()},
             "longest_loop_stall_ms": self.loop["longest_stall_ms"],
+            "longest_loop_stall_spent": self.loop.get("longest_stall", {}),
             "machine_steal_ms": self.steal_seconds * 1000,
             "rss_before_kib": self.rss_before_kib,
             "rss_after_kib": self.rss_after_kib,
