@@ -26,6 +26,7 @@ import hmac
 import mmap
 import os
 import threading
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from _argon2_cffi_bindings import ffi, lib
@@ -150,9 +151,23 @@ def _free(memory: Any, _size: int) -> None:
     _AREAS.take_back(int(ffi.cast("uintptr_t", memory)))
 
 
-def hash_raw(
-    password: bytes, salt: bytes, *, time_cost: int, memory_cost: int, parallelism: int, length: int
-) -> bytes:
+_UINT32 = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Argon2's parameters that a hash carries: passes, memory in KiB, lanes."""
+
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+    def fit(self) -> bool:
+        # libargon2's fields are uint32_t.
+        return all(0 <= n <= _UINT32 for n in (self.time_cost, self.memory_cost, self.parallelism))
+
+
+def hash_raw(password: bytes, salt: bytes, costs: Costs, length: int) -> bytes:
     """Argon2id, version 1.3, of `password` with `salt`: `length` bytes, as argon2-cffi's
     hash_secret_raw gives them, computed in a reused area."""
     out = ffi.new("uint8_t[]", length)
@@ -172,10 +187,10 @@ def hash_raw(
             "secretlen": 0,
             "ad": ffi.NULL,
             "adlen": 0,
-            "t_cost": time_cost,
-            "m_cost": memory_cost,
-            "lanes": parallelism,
-            "threads": parallelism,
+            "t_cost": costs.time_cost,
+            "m_cost": costs.memory_cost,
+            "lanes": costs.parallelism,
+            "threads": costs.parallelism,
             "version": ARGON2_VERSION,
             "allocate_cbk": _allocate,
             "free_cbk": _free,
@@ -193,9 +208,6 @@ def hash_raw(
     return bytes(ffi.buffer(out, length))
 
 
-_UINT32 = 2**32 - 1
-
-
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).rstrip(b"=").decode("ascii")
 
@@ -207,10 +219,11 @@ def _unb64(text: str) -> bytes:
         raise InvalidHashError from None
 
 
-def encode(salt: bytes, raw: bytes, *, time_cost: int, memory_cost: int, parallelism: int) -> str:
+def encode(salt: bytes, raw: bytes, costs: Costs) -> str:
     """libargon2's (and so argon2-cffi's) encoded form of an Argon2id v1.3 hash."""
     return (
-        f"$argon2id$v={ARGON2_VERSION}$m={memory_cost},t={time_cost},p={parallelism}"
+        f"$argon2id$v={ARGON2_VERSION}"
+        f"$m={costs.memory_cost},t={costs.time_cost},p={costs.parallelism}"
         f"${_b64(salt)}${_b64(raw)}"
     )
 
@@ -223,20 +236,9 @@ class ReusingPasswordHasher(PasswordHasher):
         if self.type is not Type.ID:
             return super().hash(password, salt=salt)
         salt = salt or os.urandom(self.salt_len)
-        raw = hash_raw(
-            _bytes(password, self.encoding),
-            salt,
-            time_cost=self.time_cost,
-            memory_cost=self.memory_cost,
-            parallelism=self.parallelism,
-            length=self.hash_len,
-        )
+        costs = Costs(self.time_cost, self.memory_cost, self.parallelism)
         return encode(
-            salt,
-            raw,
-            time_cost=self.time_cost,
-            memory_cost=self.memory_cost,
-            parallelism=self.parallelism,
+            salt, hash_raw(_bytes(password, self.encoding), salt, costs, self.hash_len), costs
         )
 
     def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
@@ -248,29 +250,14 @@ class ReusingPasswordHasher(PasswordHasher):
             return super().verify(hash, password)
         parameters = extract_parameters(text)  # InvalidHashError if it is not one
         salt, expected = _unb64(parts[4]), _unb64(parts[5])
-        canonical = encode(
-            salt,
-            expected,
-            time_cost=parameters.time_cost,
-            memory_cost=parameters.memory_cost,
-            parallelism=parameters.parallelism,
-        )
-        sizes = (parameters.time_cost, parameters.memory_cost, parameters.parallelism)
-        if not all(0 <= size <= _UINT32 for size in (*sizes, len(salt), len(expected))):
-            # libargon2's fields are uint32_t; argon2-cffi refuses these as not verified.
-            raise VerificationError("parameters out of range")
-        if parameters.version != ARGON2_VERSION or canonical != text:
+        costs = Costs(parameters.time_cost, parameters.memory_cost, parameters.parallelism)
+        if not costs.fit() or max(len(salt), len(expected)) > _UINT32:
+            raise VerificationError("parameters out of range")  # as argon2-cffi refuses them
+        if parameters.version != ARGON2_VERSION or encode(salt, expected, costs) != text:
             # Not in the form this module writes: argon2-cffi reads it as it always did.
             return super().verify(hash, password)
         try:
-            computed = hash_raw(
-                _bytes(password, self.encoding),
-                salt,
-                time_cost=parameters.time_cost,
-                memory_cost=parameters.memory_cost,
-                parallelism=parameters.parallelism,
-                length=len(expected),
-            )
+            computed = hash_raw(_bytes(password, self.encoding), salt, costs, len(expected))
         except HashingError as error:  # a salt or hash libargon2 refuses: as argon2-cffi says
             raise VerificationError(str(error)) from None
         if not hmac.compare_digest(computed, expected):
