@@ -340,6 +340,33 @@ def with_draft(handler: DraftHandler) -> StateHandler:
     return wrapper
 
 
+async def _password_kept_out(
+    found: Services, draft: RegistrationDraft, message: Message, _: Translate
+) -> list[str]:
+    """Deletes the family's message if it may hold a password, and says so (or asks the family
+    to delete it); nothing to say otherwise. At a password's question anything typed may be
+    one, a command included ("/Clave2024" is a fine password); once both are given, a text is
+    checked against the draft's hash (one Argon2 verify)."""
+    text = message.text
+    if text is None:
+        return []
+    if draft.step in FIELDS_BY_KEY:
+        holds = FIELDS_BY_KEY[draft.step].secret
+    else:
+        stored = draft.answers.get("contrasena")
+        holds = bool(stored) and await found.accounts.passwords.matches(str(stored), text)
+    if not holds:
+        return []
+    if await delete_quietly(message):
+        return [_("Borré su mensaje con la contraseña, para protegerla.")]
+    return [
+        _(
+            "No pude borrar su mensaje con la contraseña: bórrelo usted, por "
+            "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
+        )
+    ]
+
+
 @with_draft
 async def receive_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
@@ -348,22 +375,18 @@ async def receive_text(
     if message is None or message.text is None:  # the filter lets only texts through
         return state_of(draft)
     _ = translator(draft.locale)
+    found = services(context)
     if draft.step not in FIELDS_BY_KEY:
         # The summary or the human check waits for a button; an old state can also lag here.
-        return await ask(context, draft, _("Para seguir, toque uno de los botones."))
-    before: list[str] = []
-    if FIELDS_BY_KEY[draft.step].secret:
-        # Deleted before anything else is done with it: the chat must not keep a password.
-        if await delete_quietly(message):
-            before.append(_("Borré su mensaje con la contraseña, para protegerla."))
-        else:
-            before.append(
-                _(
-                    "No pude borrar su mensaje con la contraseña: bórrelo usted, por "
-                    "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
-                )
-            )
-    found = services(context)
+        # A family that types its password once more is told it was taken out of the chat.
+        return await ask(
+            context,
+            draft,
+            *await _password_kept_out(found, draft, message, _),
+            _("Para seguir, toque uno de los botones."),
+        )
+    # Deleted before anything else is done with it: the chat must not keep a password.
+    before = await _password_kept_out(found, draft, message, _)
     if not draft.answers:
         await found.privacy.accept(draft.telegram_user_id)  # as the notice said it would be
     result = await found.registrations.answer(draft, message.text)
@@ -616,7 +639,13 @@ async def receive_out_of_place(
         if draft.step in (HUMAN_CHECK, SUMMARY)
         else _("Ese comando no sirve ahora. Responda la pregunta, o escriba /cancelar para salir.")
     )
-    return await ask(context, draft, hint)
+    message = update.effective_message
+    kept_out = (
+        await _password_kept_out(services(context), draft, message, _)
+        if message is not None
+        else []
+    )
+    return await ask(context, draft, *kept_out, hint)
 
 
 @with_draft

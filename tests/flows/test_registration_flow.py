@@ -217,3 +217,38 @@ async def test_the_command_menu_is_published_at_start(
     assert names[:2] == ["start", "crear_cuenta"]
     assert {"reenviar", "preguntas", "voluntario", "bandeja", "cancelar", "ayuda"} <= set(names)
     assert all(command["description"] for command in menu)
+
+
+async def test_a_password_typed_as_a_command_or_again_at_the_summary_leaves_the_chat(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6101)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    await answer(user, "María José", "Paso 2 de 9")
+    await answer(user, "Pérez", "Paso 3 de 9")
+    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
+    await answer(user, "23-04-2015", "Paso 5 de 9")
+    await press(user, "Haití", "Paso 6 de 9")
+    await answer(user, "slash.perez@gmail.com", "Paso 7 de 9")
+    await answer(user, "slash.perez@gmail.com", "Paso 8 de 9")
+
+    # At a password's question, a command may well be the password ("/Secreto2024").
+    slashed = await user.send("/Secreto2024")
+    again = await user.wait_for()
+    assert "Paso 8 de 9" in again["text"] and "Borré" in again["text"]
+    assert slashed["message_id"] in user.deleted_message_ids
+
+    await answer(user, PASSWORD, "Paso 9 de 9")
+    await answer(user, PASSWORD, "no es un robot")
+    await press(user, "No soy un robot", "Revise los datos")
+
+    # Typed once more where a button is due: checked against the draft's hash, and deleted.
+    retyped = await user.send(PASSWORD)
+    told = await user.wait_for()
+    assert "Borré" in told["text"] and "toque uno de los botones" in told["text"]
+    assert retyped["message_id"] in user.deleted_message_ids
+    # Anything else stays where the family wrote it.
+    other = await user.send("¿y ahora qué hago?")
+    told = await user.wait_for()
+    assert "Borré" not in told["text"] and "toque uno de los botones" in told["text"]
+    assert other["message_id"] not in user.deleted_message_ids
