@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -103,16 +103,21 @@ class Database:
     def _run_in_thread(self, engine: Engine, work: Callable[[Connection], T]) -> T:
         # In the writer thread only. Its connection is kept from one transaction to the next:
         # taking one from the pool and giving it back (with the pool's rollback) cost more than
-        # a transaction's statements. One that failed is closed, and the next run opens anew.
+        # a transaction's statements. After a database error the driver's connection is
+        # discarded (invalidated, not pooled again), and the next run opens a new one; a
+        # constraint that refused a statement says nothing against the connection.
         connection = self._held
         if connection is None:
             connection = self._held = engine.connect()
         try:
             with connection.begin():
                 return work(connection)
+        except IntegrityError:
+            raise  # rolled back by begin(); the connection goes on
         except SQLAlchemyError:
             self._held = None
             with contextlib.suppress(SQLAlchemyError):  # the first error is the one to tell
+                connection.invalidate()
                 connection.close()
             raise
 

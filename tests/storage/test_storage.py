@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot import logs
 from bot.safety.updates import Seen, UpdateLedger
@@ -37,6 +37,32 @@ async def test_a_failing_statement_logs_no_parameter_values(
     assert "parameters hidden" in str(raised.value)
     assert SECRET_HASH not in str(raised.value)
     assert SECRET_HASH not in caplog.text
+
+
+async def test_after_a_database_error_the_next_transaction_runs_on_a_new_connection(
+    db: Database,
+) -> None:
+    # On SQLite the writer thread keeps its connection from one transaction to the next; one
+    # that failed must not be the next one's (on PostgreSQL the pool decides, as before).
+    def driver(connection: Connection) -> object:
+        return connection.connection.dbapi_connection  # kept, so its identity is its own
+
+    first = await db.run(driver)
+    assert await db.run(driver) is first or not db.is_sqlite  # kept
+    with pytest.raises(IntegrityError):  # a constraint: the connection is fine
+        await db.run(
+            lambda connection: connection.execute(
+                insert(VerificationToken).values(
+                    account_id=987654, token_hash=SECRET_HASH, expires_at=utcnow()
+                )
+            )
+        )
+    assert await db.run(driver) is first or not db.is_sqlite
+    with pytest.raises(DBAPIError):  # SQLite's OperationalError, PostgreSQL's ProgrammingError
+        await db.run(lambda connection: connection.exec_driver_sql("SELECT * FROM no_such_table"))
+    after = await db.run(driver)
+    assert after is not first or not db.is_sqlite
+    assert await db.run(lambda connection: connection.exec_driver_sql("SELECT 1").scalar()) == 1
 
 
 async def test_a_database_file_left_to_the_umask_is_made_the_owners_alone(
