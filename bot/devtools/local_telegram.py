@@ -854,7 +854,11 @@ class LocalBotApi:
         self._groups: dict[int, LocalGroup] = {}
         self._updates: list[dict[str, Any]] = []
         self._redeliveries: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        # As Telegram's, update ids only grow, from one start of the stand-in to the next (the
+        # milliseconds since 1970): the bot's ledger keeps the ids it handled, and a `make run`
+        # on the same data whose ids began at 1 again had its first messages taken for
+        # redeliveries of the last run's, and left unanswered.
+        self._update_ids = itertools.count(time.time_ns() // 1_000_000)
         self._callback_ids = itertools.count(4_000_000_000_000_000_001)
         self._file_ids = itertools.count(1)
         # file_id -> the bytes people uploaded (photos, files), for getFile and the download.

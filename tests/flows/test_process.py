@@ -75,6 +75,21 @@ async def test_the_terminal_chat_starts_in_the_language_asked_for(
     await bot.read_until("Nombre — ")
 
 
+async def test_the_terminal_chat_answers_again_when_started_again_on_the_same_data(
+    start_process, tmp_path: Path
+) -> None:
+    # The bot's ledger keeps the update ids it handled, in DATA_DIR; a second `make run` must
+    # not have its first messages taken for redeliveries of the first run's.
+    environment = bot_environment(tmp_path)
+    for _ in range(2):
+        bot = await start_process(environment)
+        await bot.read_until("Chat local")
+        for typed, expected in (("/crear_cuenta", "Paso 1 de 9"), ("/cancelar", "/crear_cuenta")):
+            await bot.type(typed)
+            await bot.read_until(expected)
+        assert await bot.stop(signal.SIGINT) == 0
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_the_bot_serves_telegram_and_stops_cleanly_on_a_signal(
     start_process, tmp_path: Path, telegram: LocalBotApi, signum: int
