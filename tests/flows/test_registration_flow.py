@@ -10,7 +10,16 @@ import pytest
 
 from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot
-from tests.support.chat import PASSWORD, answer, buttons_of, fill_form, press, url_buttons_of
+from tests.support.chat import (
+    PASSWORD,
+    answer,
+    buttons_of,
+    fill_form,
+    from_the_password,
+    press,
+    to_the_password,
+    url_buttons_of,
+)
 from tests.support.smtp_server import SmtpServer
 
 
@@ -223,14 +232,7 @@ async def test_a_password_typed_as_a_command_or_again_at_the_summary_leaves_the_
     running_bot: RunningBot, telegram: LocalBotApi
 ) -> None:
     user = telegram.user(user_id=6101)
-    await answer(user, "/crear_cuenta", "Paso 1 de 9")
-    await answer(user, "María José", "Paso 2 de 9")
-    await answer(user, "Pérez", "Paso 3 de 9")
-    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
-    await answer(user, "23-04-2015", "Paso 5 de 9")
-    await press(user, "Haití", "Paso 6 de 9")
-    await answer(user, "slash.perez@gmail.com", "Paso 7 de 9")
-    await answer(user, "slash.perez@gmail.com", "Paso 8 de 9")
+    await to_the_password(user, "slash.perez@gmail.com")
 
     # At a password's question, a command may well be the password ("/Secreto2024").
     slashed = await user.send("/Secreto2024")
@@ -238,9 +240,7 @@ async def test_a_password_typed_as_a_command_or_again_at_the_summary_leaves_the_
     assert "Paso 8 de 9" in again["text"] and "Borré" in again["text"]
     assert slashed["message_id"] in user.deleted_message_ids
 
-    await answer(user, PASSWORD, "Paso 9 de 9")
-    await answer(user, PASSWORD, "no es un robot")
-    await press(user, "No soy un robot", "Revise los datos")
+    await from_the_password(user)
 
     # Typed once more where a button is due: checked against the draft's hash, and deleted.
     retyped = await user.send(PASSWORD)

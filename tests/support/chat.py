@@ -57,19 +57,34 @@ async def create_account(
 
 async def fill_form(user: LocalUser, email: str = "familia.perez@gmail.com") -> dict:
     """Answers every question with good data; returns the summary message."""
+    await to_the_password(user, email)
+    return await from_the_password(user)
+
+
+async def to_the_password(user: LocalUser, email: str = "familia.perez@gmail.com") -> dict:
+    """Steps 1 to 7 with good data; returns the password's question (step 8)."""
     await answer(user, "/crear_cuenta", "Paso 1 de 9")
     await answer(user, "María José", "Paso 2 de 9")
     await answer(user, "Pérez", "Paso 3 de 9")
     await press(user, "No tiene segundo apellido", "Paso 4 de 9")
     await answer(user, "23-04-2015", "Paso 5 de 9")
-    return await finish_form(user, email)
+    return await _country_and_email(user, email)
 
 
 async def finish_form(user: LocalUser, email: str) -> dict:
     """From the country (step 5) on, with good data; returns the summary message."""
+    await _country_and_email(user, email)
+    return await from_the_password(user)
+
+
+async def _country_and_email(user: LocalUser, email: str) -> dict:
     await press(user, "Haití", "Paso 6 de 9")
     await answer(user, email, "Paso 7 de 9")
-    await answer(user, email.upper(), "Paso 8 de 9")
+    return await answer(user, email.upper(), "Paso 8 de 9")
+
+
+async def from_the_password(user: LocalUser) -> dict:
+    """The password (step 8) and its confirmation, and the human check; returns the summary."""
     await answer(user, PASSWORD, "Paso 9 de 9")
     await answer(user, PASSWORD, "no es un robot")
     return await press(user, "No soy un robot", "Revise los datos")
