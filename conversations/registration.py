@@ -353,8 +353,8 @@ async def _password_kept_out(
     if draft.step in FIELDS_BY_KEY:
         holds = FIELDS_BY_KEY[draft.step].secret
     else:
-        stored = draft.answers.get("contrasena")
-        holds = bool(stored) and await found.accounts.passwords.matches(str(stored), text)
+        stored = found.registrations.password_hash(draft)
+        holds = stored is not None and await found.accounts.passwords.matches(stored, text)
     if not holds:
         return []
     if await delete_quietly(message):
