@@ -18,7 +18,6 @@ import contextlib
 import gc
 import json
 import logging
-import os
 import sys
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from telegram.warnings import PTBUserWarning
 
 import bot.runtime.application
 from bench import bare
+from bench.machine import steal_seconds
 from bot.app import start_bot
 from bot.settings import Settings
 
@@ -59,7 +59,7 @@ class Ticker:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         clocks = _Clocks() if self._explain else None
-        read = (0, 0, 0)
+        read = (0, 0, 0.0)
         while True:
             before = loop.time()
             if clocks is not None:
@@ -81,21 +81,19 @@ class _Clocks:
     def __init__(self) -> None:
         self._own = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat")
 
-    def read(self) -> tuple[int, int, int]:
+    def read(self) -> tuple[int, int, float]:
         try:
             running, waiting = self._own.read_text().split()[:2]
-            steal = Path("/proc/stat").read_text().split(maxsplit=9)[8]
-            return int(running), int(waiting), int(steal)
+            return int(running), int(waiting), steal_seconds()
         except (OSError, ValueError, IndexError):
-            return 0, 0, 0
+            return 0, 0, 0.0
 
-    def since(self, before: tuple[int, int, int]) -> dict[str, float]:
+    def since(self, before: tuple[int, int, float]) -> dict[str, float]:
         now = self.read()
-        ticks = os.sysconf("SC_CLK_TCK")
         return {
             "running_ms": (now[0] - before[0]) / 1e6,
             "waiting_for_a_core_ms": (now[1] - before[1]) / 1e6,
-            "host_stole_ms": (now[2] - before[2]) * 1000 / ticks,
+            "host_stole_ms": (now[2] - before[2]) * 1000,
         }
 
 

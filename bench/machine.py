@@ -69,3 +69,14 @@ def facts() -> dict:
         "memory_total_mib": _memory_total_mib(),
         "packages": versions,
     }
+
+
+def steal_seconds() -> float:
+    """CPU time the hypervisor gave to others while this machine's vCPUs wanted to run, all
+    vCPUs (the eighth value of /proc/stat's cpu line; 0 where there is none). A vCPU stolen
+    while it runs the event loop is a stall that no code of the bot's can cause or prevent."""
+    try:
+        fields = Path("/proc/stat").read_text().split(maxsplit=9)
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK") if fields[0] == "cpu" else 0.0
+    except (OSError, IndexError, ValueError):
+        return 0.0

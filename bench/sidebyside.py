@@ -44,6 +44,7 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from bench.e2e import PASSWORD, Step, steps, take_step
+from bench.machine import steal_seconds
 from bench.stats import summary_ms
 from bot.accounts.passwords import HASHER
 from bot.devtools.local_telegram import LocalBotApi, LocalUser
@@ -97,17 +98,6 @@ def _threads_cpu(pid: int) -> dict[str, float]:
         fields = text.rpartition(")")[2].split()
         found[f"{task.name} {name}"] = (int(fields[11]) + int(fields[12])) / ticks
     return found
-
-
-def _steal_seconds() -> float:
-    """CPU time the hypervisor gave to others while this machine's vCPUs wanted to run, all
-    vCPUs (the eighth value of /proc/stat's cpu line; 0 where there is none). A vCPU stolen
-    while it runs the event loop is a stall that no code of the bot's can cause or prevent."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()
-        return int(fields[8]) / os.sysconf("SC_CLK_TCK") if fields[0] == "cpu" else 0.0
-    except (OSError, IndexError, ValueError):
-        return 0.0
 
 
 def _by_kind(before: dict[str, float], after: dict[str, float], main: str) -> dict[str, float]:
@@ -200,7 +190,7 @@ class Phase:
         self._cpu, self._rss = _proc_stat(self.measured.pid)
         self._threads = _threads_cpu(self.measured.pid)
         self._own = _own_cpu()
-        self._steal = _steal_seconds()
+        self._steal = steal_seconds()
         self._started = time.perf_counter()
         self.active = True
         return self
@@ -209,7 +199,7 @@ class Phase:
         self.active = False
         self.seconds = time.perf_counter() - self._started
         self.own_cpu_seconds = _own_cpu() - self._own
-        self.steal_seconds = _steal_seconds() - self._steal
+        self.steal_seconds = steal_seconds() - self._steal
         cpu, rss = _proc_stat(self.measured.pid)
         self.threads = _by_kind(
             self._threads, _threads_cpu(self.measured.pid), str(self.measured.pid)
