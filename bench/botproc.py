@@ -32,6 +32,7 @@ from telegram.warnings import PTBUserWarning
 import bot.runtime.application
 from bench import bare
 from bench.machine import steal_seconds
+from bot import eventloop
 from bot.app import start_bot
 from bot.settings import Settings
 
@@ -209,7 +210,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-bot-") as folder:
         data_dir = Path(folder) / "data"
         data_dir.mkdir()
-        asyncio.run(_serve(args, data_dir))
+        if args.kind == "bot":
+            eventloop.run(_serve(args, data_dir))  # as `python -m bot` runs it
+        else:
+            asyncio.run(_serve(args, data_dir))  # the framework as it comes
 
 
 if __name__ == "__main__":

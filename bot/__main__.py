@@ -14,7 +14,7 @@ import sys
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import logs
+from bot import eventloop, logs
 from bot.app import start_bot
 from bot.i18n import SUPPORTED_LOCALES, CatalogMissing, translations
 from bot.runtime.running import TelegramUnreachable, TokenRefused
@@ -79,7 +79,7 @@ def main() -> None:
         print(f"Falta el catálogo de textos — {error}", file=sys.stderr)
         raise SystemExit(2) from None
     try:
-        asyncio.run(run(settings))
+        eventloop.run(run(settings))
     except TokenRefused:
         print("No se pudo iniciar — Telegram rechazó TELEGRAM_BOT_TOKEN", file=sys.stderr)
         raise SystemExit(1) from None

@@ -3,15 +3,17 @@ real SMTP server, the Bot API stand-in, and the whole bot started against them."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot import eventloop
 from bot.devtools.local_telegram import LocalBotApi
 from bot.runtime.running import RunningBot
 from bot.settings import Settings, async_database_url
@@ -115,3 +117,10 @@ async def running_bot(bot_runner: BotUnderTest, make_settings) -> RunningBot:
 def _capture_all_logs(caplog: pytest.LogCaptureFixture) -> None:
     # Every test sees every log line, so that "no password in the logs" is really checked.
     caplog.set_level(logging.DEBUG)
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every async test on the event loop `python -m bot` runs on (bot/eventloop.py)."""
+    return {"bot": eventloop.new_event_loop}
