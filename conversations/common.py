@@ -24,11 +24,12 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 from bot.i18n import Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
 from bot.registration.drafts import DraftRead
+from bot.registration.form import FIELDS_BY_KEY
 from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.settings import Settings
 from bot.splitting import split_text
-from bot.storage import Account, Holder
+from bot.storage import Account, Holder, RegistrationDraft
 from conversations.callbacks import home_rows, menu_rows
 
 logger = logging.getLogger(__name__)
@@ -332,6 +333,33 @@ async def delete_quietly(message: Message) -> bool:
     except TelegramError as error:
         logger.warning("could not delete message %s: %s", message.message_id, error)
         return False
+
+
+async def password_kept_out(
+    found: Services, draft: RegistrationDraft, message: Message, _: Translate
+) -> list[str]:
+    """Deletes the family's message, sent or edited, if it may hold the password of its
+    registration in progress, and says so (or asks the family to delete it); nothing to say
+    otherwise. At a password's question anything typed may be one, a command included; once
+    both are given, a text is checked against the draft's hash (one Argon2 verify)."""
+    text = message.text
+    if text is None:
+        return []
+    if draft.step in FIELDS_BY_KEY:
+        holds = FIELDS_BY_KEY[draft.step].secret
+    else:
+        stored = found.registrations.password_hash(draft)
+        holds = stored is not None and await found.accounts.passwords.matches(stored, text)
+    if not holds:
+        return []
+    if await delete_quietly(message):
+        return [_("Borré su mensaje con la contraseña, para protegerla.")]
+    return [
+        _(
+            "No pude borrar su mensaje con la contraseña: bórrelo usted, por "
+            "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
+        )
+    ]
 
 
 async def send_link_message(bot: Bot, chat_id: int, text: str, link: str, _: Translate) -> None:

@@ -67,6 +67,7 @@ from conversations.common import (
     in_rows,
     keyboard,
     locale_of,
+    password_kept_out,
     portal_name,
     privacy_notice,
     remove_pressed_buttons,
@@ -340,33 +341,6 @@ def with_draft(handler: DraftHandler) -> StateHandler:
     return wrapper
 
 
-async def _password_kept_out(
-    found: Services, draft: RegistrationDraft, message: Message, _: Translate
-) -> list[str]:
-    """Deletes the family's message if it may hold a password, and says so (or asks the family
-    to delete it); nothing to say otherwise. At a password's question anything typed may be
-    one, a command included ("/Clave2024" is a fine password); once both are given, a text is
-    checked against the draft's hash (one Argon2 verify)."""
-    text = message.text
-    if text is None:
-        return []
-    if draft.step in FIELDS_BY_KEY:
-        holds = FIELDS_BY_KEY[draft.step].secret
-    else:
-        stored = found.registrations.password_hash(draft)
-        holds = stored is not None and await found.accounts.passwords.matches(stored, text)
-    if not holds:
-        return []
-    if await delete_quietly(message):
-        return [_("Borré su mensaje con la contraseña, para protegerla.")]
-    return [
-        _(
-            "No pude borrar su mensaje con la contraseña: bórrelo usted, por "
-            "favor (mantenga el dedo sobre el mensaje y elija «Eliminar»)."
-        )
-    ]
-
-
 @with_draft
 async def receive_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
@@ -382,11 +356,11 @@ async def receive_text(
         return await ask(
             context,
             draft,
-            *await _password_kept_out(found, draft, message, _),
+            *await password_kept_out(found, draft, message, _),
             _("Para seguir, toque uno de los botones."),
         )
     # Deleted before anything else is done with it: the chat must not keep a password.
-    before = await _password_kept_out(found, draft, message, _)
+    before = await password_kept_out(found, draft, message, _)
     if not draft.answers:
         await found.privacy.accept(draft.telegram_user_id)  # as the notice said it would be
     result = await found.registrations.answer(draft, message.text)
@@ -641,9 +615,7 @@ async def receive_out_of_place(
     )
     message = update.effective_message
     kept_out = (
-        await _password_kept_out(services(context), draft, message, _)
-        if message is not None
-        else []
+        await password_kept_out(services(context), draft, message, _) if message is not None else []
     )
     return await ask(context, draft, *kept_out, hint)
 

@@ -20,6 +20,7 @@ from bot.i18n import translator
 from conversations.common import (
     answer_button,
     menu_keyboard,
+    password_kept_out,
     resume_registration,
     send_text,
     services,
@@ -207,24 +208,36 @@ def _first_time(context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 
 async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or not _first_time(context):
+    user, chat, message = update.effective_user, update.effective_chat, update.edited_message
+    if user is None or chat is None or message is None:
         return
     _ = texts(update, context)
     found = services(context)
-    if await found.tickets.open_for(user.id) is not None:
-        text = _(
-            "Los voluntarios no ven los cambios de un mensaje editado. Si quiere corregir algo, "
-            "envíe un mensaje nuevo."
-        )
-    elif await found.registrations.current(user.id) is not None:
-        text = _(
-            "Editar un mensaje no cambia la respuesta que ya dio. Al final verá un resumen con "
-            "un botón para corregir cada dato."
-        )
-    else:
-        text = _("Editar un mensaje no cambia nada. Si quiere decir otra cosa, envíe un mensaje.")
-    await send_text(context.bot, chat.id, text)
+    draft = await found.registrations.current(user.id)
+    # Never an answer, but it may hold the password: one typed into an older message, at the
+    # password's question or after it, must leave the chat as a sent one does.
+    said = [] if draft is None else await password_kept_out(found, draft, message, _)
+    if _first_time(context):
+        if await found.tickets.open_for(user.id) is not None:
+            said.append(
+                _(
+                    "Los voluntarios no ven los cambios de un mensaje editado. Si quiere corregir "
+                    "algo, envíe un mensaje nuevo."
+                )
+            )
+        elif draft is not None:
+            said.append(
+                _(
+                    "Editar un mensaje no cambia la respuesta que ya dio. Al final verá un "
+                    "resumen con un botón para corregir cada dato."
+                )
+            )
+        else:
+            said.append(
+                _("Editar un mensaje no cambia nada. Si quiere decir otra cosa, envíe un mensaje.")
+            )
+    if said:
+        await send_text(context.bot, chat.id, "\n\n".join(said))
 
 
 async def _stale_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

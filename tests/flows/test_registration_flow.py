@@ -15,6 +15,7 @@ from tests.support.chat import (
     answer,
     buttons_of,
     fill_form,
+    finish_form,
     from_the_password,
     press,
     to_the_password,
@@ -252,3 +253,53 @@ async def test_a_password_typed_as_a_command_or_again_at_the_summary_leaves_the_
     told = await user.wait_for()
     assert "Borré" not in told["text"] and "toque uno de los botones" in told["text"]
     assert other["message_id"] not in user.deleted_message_ids
+
+
+async def test_a_message_edited_into_the_password_leaves_the_chat(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6102)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    named = await user.send("María José")
+    assert "Paso 2 de 9" in (await user.wait_for())["text"]
+    surname = await user.send("Pérez")
+    assert "Paso 3 de 9" in (await user.wait_for())["text"]
+    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
+    await answer(user, "23-04-2015", "Paso 5 de 9")
+    await finish_form(user, "editada.perez@gmail.com")
+
+    # At the summary an edit is checked against the draft's hash, as a sent text is.
+    await user.edit(named, PASSWORD)
+    told = await user.wait_for()
+    assert "Borré su mensaje con la contraseña" in told["text"]
+    assert "Editar un mensaje no cambia la respuesta" in told["text"]
+    assert named["message_id"] in user.deleted_message_ids
+    # Another edit that is not the password stays, and the notice is not said twice.
+    await user.edit(surname, "Pérez Soto")
+    await answer(user, "¿y ahora?", "toque uno de los botones")
+    assert surname["message_id"] not in user.deleted_message_ids
+    notices = [m for m in user.bot_messages if "Editar un mensaje" in m.get("text", "")]
+    assert len(notices) == 1
+
+
+async def test_at_the_passwords_question_an_edited_message_leaves_the_chat(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6103)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    named = await user.send("María José")
+    assert "Paso 2 de 9" in (await user.wait_for())["text"]
+    await answer(user, "Pérez", "Paso 3 de 9")
+    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
+    await answer(user, "23-04-2015", "Paso 5 de 9")
+    await press(user, "Haití", "Paso 6 de 9")
+    await answer(user, "pregunta.perez@gmail.com", "Paso 7 de 9")
+    await answer(user, "pregunta.perez@gmail.com", "Paso 8 de 9")
+
+    # Typed into an older message, the password to be would stay there for anyone to read.
+    await user.edit(named, "MiClaveNueva2024")
+    told = await user.wait_for()
+    assert "Borré su mensaje con la contraseña" in told["text"]
+    assert named["message_id"] in user.deleted_message_ids
+    # The question still waits for its answer, and nothing given is lost.
+    await answer(user, PASSWORD, "Paso 9 de 9")
