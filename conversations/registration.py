@@ -43,6 +43,7 @@ from bot.registration.form import (
     takes_document,
 )
 from bot.registration.results import Invalid, Result, Suggestion, Valid
+from bot.registration.validation import PASSWORD_STARTS_WITH_SLASH
 from bot.runtime.conversations import StoredConversation
 from bot.services import Services
 from bot.storage import RegistrationDraft, utcnow
@@ -608,11 +609,16 @@ async def receive_out_of_place(
     if update.callback_query is not None:
         return await _stale_button(context, draft)
     _ = translator(draft.locale)
-    hint = (
-        _("Para seguir, toque uno de los botones.")
-        if draft.step in (HUMAN_CHECK, SUMMARY)
-        else _("Ese comando no sirve ahora. Responda la pregunta, o escriba /cancelar para salir.")
-    )
+    asked = FIELDS_BY_KEY.get(draft.step)
+    if draft.step in (HUMAN_CHECK, SUMMARY):
+        hint = _("Para seguir, toque uno de los botones.")
+    elif asked is not None and asked.secret:
+        # A password that starts with "/" came as a command: what the family meant to answer.
+        hint = _(PASSWORD_STARTS_WITH_SLASH)
+    else:
+        hint = _(
+            "Ese comando no sirve ahora. Responda la pregunta, o escriba /cancelar para salir."
+        )
     message = update.effective_message
     kept_out = (
         await password_kept_out(services(context), draft, message, _) if message is not None else []

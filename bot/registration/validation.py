@@ -337,6 +337,12 @@ PASSWORD_TOO_LONG = N_(
     "con letras y números."
 )
 
+# Telegram takes a message that starts with "/" for a command: the bot could never be sent it
+# as an answer, nor at the login.
+PASSWORD_STARTS_WITH_SLASH = N_(
+    "La contraseña no puede empezar con «/»: Telegram la toma por un comando. Elija otra."
+)
+
 
 def validate_password(text: str) -> Valid[str] | Invalid:
     """Only the length is checked; messages never contain the password, not even in params."""
@@ -347,4 +353,6 @@ def validate_password(text: str) -> Valid[str] | Invalid:
         return Invalid(PASSWORD_TOO_SHORT, {"min": MIN_PASSWORD_LENGTH})
     if len(text) > MAX_PASSWORD_LENGTH:
         return Invalid(PASSWORD_TOO_LONG, {"max": MAX_PASSWORD_LENGTH})
+    if text.startswith("/"):
+        return Invalid(PASSWORD_STARTS_WITH_SLASH)
     return Valid(text)

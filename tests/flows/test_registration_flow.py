@@ -240,6 +240,8 @@ async def test_a_password_typed_as_a_command_or_again_at_the_summary_leaves_the_
     again = await user.wait_for()
     assert "Paso 8 de 9" in again["text"] and "Borré" in again["text"]
     assert slashed["message_id"] in user.deleted_message_ids
+    # ...but Telegram takes it for one, so the family is told why, not that it is a command.
+    assert "no puede empezar con «/»" in again["text"] and "comando no sirve" not in again["text"]
 
     await from_the_password(user)
 

@@ -501,6 +501,18 @@ def test_password_too_long_refused() -> None:
     assert str(MAX_PASSWORD_LENGTH) in shown(result)
 
 
+@pytest.mark.parametrize("password", ["/Secreto2024", "//////////"])
+def test_password_starting_with_a_slash_refused(password: str) -> None:
+    # Telegram would take it for a command: it could never reach the bot as an answer.
+    result = validate_password(password)
+    assert isinstance(result, Invalid)
+    assert "no puede empezar con «/»" in shown(result)
+
+
+def test_a_slash_inside_a_password_is_fine() -> None:
+    assert validate_password("Clave/2024") == Valid("Clave/2024")
+
+
 def test_password_limits() -> None:
     assert (MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH) == (8, 128)
 
