@@ -20,6 +20,7 @@ from conversations.common import (
     resume_registration,
     services,
     settle_button,
+    texts,
 )
 
 CHOOSE = N_("Elija su idioma:")
@@ -40,7 +41,15 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     user = update.effective_user
     locale = button_choice(update, CHOOSE_LANGUAGE, LANGUAGE_NAMES)
     if user is None or locale is None:
-        await show_languages(update, context)  # a button of an older list, or forged
+        # A button of an older list (a language no longer offered), or forged: said so, and
+        # the list as it is now.
+        stale = texts(update, context)("Este botón ya no sirve.")
+        await reply(
+            update,
+            context,
+            f"{stale}\n\n{choose_in_every_language()}",
+            keyboard([language_row()]),
+        )
         return
     found = services(context)
     await found.languages.choose(user.id, locale)

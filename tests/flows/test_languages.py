@@ -227,14 +227,20 @@ def test_the_language_choice_names_each_language_in_itself() -> None:
     ]
 
 
-async def test_a_forged_language_button_shows_the_choice_again(
+async def test_a_forged_language_button_says_so_and_shows_the_choice_again(
     running_bot: RunningBot, telegram: LocalBotApi
 ) -> None:
     family: LocalUser = telegram.user(user_id=7804)
     await family.reply("/start")
     await family.press_data("lang:xx")
     again = await family.wait_for()
+    assert again["text"].startswith("Este botón ya no sirve.")
     assert "Kreyòl" in str(again["reply_markup"])
+    # In the middle of the form, nothing given is lost: the next language goes on from it.
+    await family.reply("/crear_cuenta")
+    await family.reply("Ana")
+    await family.press_data("lang:fr")
+    await family.wait_for(lambda m: "Étape 2" in m.get("text", ""))
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
