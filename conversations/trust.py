@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.i18n import translator
+from bot.registration.form import SUMMARY
 from conversations.common import (
     answer_button,
     menu_keyboard,
@@ -223,6 +224,13 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 _(
                     "Los voluntarios no ven los cambios de un mensaje editado. Si quiere corregir "
                     "algo, envíe un mensaje nuevo."
+                )
+            )
+        elif draft is not None and draft.step == SUMMARY:
+            said.append(
+                _(
+                    "Editar un mensaje no cambia la respuesta que ya dio. Para corregir un "
+                    "dato, toque su botón en el resumen."
                 )
             )
         elif draft is not None:
