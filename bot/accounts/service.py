@@ -274,8 +274,9 @@ class AccountService:
     ) -> CreatedAccount:
         """Creates the account, its first link and that link's e-mail, in one transaction;
         `alongside` adds its own statements to it, once the account has its id (what other
-        services keep of a new account: the draft it came from goes, the inbox gets its news);
-        none of them may break a constraint, since an IntegrityError reads as a taken address.
+        services keep of a new account: the draft it came from goes, the inbox gets its news).
+        An IntegrityError is a taken address only when the address has an account once it is
+        rolled back; any other is raised as it is.
 
         Raises TooManyAccounts past MAX_ACCOUNTS_PER_USER, and EmailTaken when the address has
         an account already."""
@@ -316,10 +317,14 @@ class AccountService:
 
         try:
             created = await self._db.run(insert_all)
-        except IntegrityError as taken:
+        except IntegrityError as refused:
             account.id = None
+            if not await self.email_taken(new.email):
+                # Some other constraint: a fault to report as one, not a taken address that
+                # would send the family to choose another.
+                raise
             named = await self.may_name_taken(new.telegram_user_id, new.email)
-            raise EmailTaken(new.email, named=named) from taken
+            raise EmailTaken(new.email, named=named) from refused
         self._wake_outbox()
         return created
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from cryptography.fernet import Fernet
-from sqlalchemy import text, update
+from sqlalchemy import Connection, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.accounts import (
@@ -158,6 +159,23 @@ async def test_same_address_twice_in_any_case_is_refused(
 
     assert len(await all_rows(db, "account")) == 1
     assert len(await all_rows(db, "verificationtoken")) == 1
+
+
+async def test_another_constraint_refused_is_not_read_as_a_taken_address(
+    accounts: AccountService, db: Database
+) -> None:
+    def breaks_a_constraint(connection: Connection, account: Account) -> None:
+        # The account's own id again: a primary key refused, not the address.
+        connection.execute(
+            text("INSERT INTO account SELECT * FROM account WHERE id = :id"), {"id": account.id}
+        )
+
+    with pytest.raises(IntegrityError):
+        await accounts.create(new_account("otra.falla@example.org"), alongside=breaks_a_constraint)
+    # Nothing was kept, and the address is still free for the family.
+    assert await all_rows(db, "account") == []
+    created = await accounts.create(new_account("otra.falla@example.org"))
+    assert created.account.email == "otra.falla@example.org"
 
 
 async def test_two_simultaneous_registrations_of_one_address_make_one_account(
