@@ -258,8 +258,16 @@ class RunningBot:
     async def health(self) -> dict[str, Any]:
         if self.services is None:
             return {"ok": False, "database": "starting"}
+        database = self.services.database
         try:
-            async with self.services.database.engine.connect() as connection:
+            if await database.file_replaced():
+                logger.error(
+                    "health check: the database file %s is gone or was replaced since start-up: "
+                    "what the bot writes now is lost when it stops; put it back, or restart",
+                    database.sqlite_file,
+                )
+                return {"ok": False, "database": "file gone"}
+            async with database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             pending = await self.services.outbox.pending_count()
         except Exception as error:

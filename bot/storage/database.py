@@ -64,6 +64,7 @@ class Database:
         self._thread_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._held: Connection | None = None  # the writer thread's (see `_run_in_thread`)
+        self._file_identity: tuple[int, int] | None = None  # see `file_replaced`
         if self._sqlite_file is not None:
             sync_url = make_url(url).set(drivername="sqlite")
             self._thread_engine = create_engine(
@@ -137,6 +138,8 @@ class Database:
             await self._use_wal()
         async with self.engine.begin() as connection:
             await connection.run_sync(upgrade_to_head)
+        if self._sqlite_file is not None:
+            self._file_identity = await asyncio.to_thread(_identity, self._sqlite_file)
 
     async def _use_wal(self) -> None:
         """WAL lets the web pages read while the bot writes. The file keeps the mode, so once at
@@ -171,6 +174,19 @@ class Database:
             with contextlib.suppress(FileNotFoundError):
                 os.chmod(journal, FILE_MODE)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        return self._sqlite_file
+
+    async def file_replaced(self) -> bool:
+        """Whether the SQLite file the bot opened at start-up is no longer at its path (the data
+        folder deleted, or the file replaced): its connections go on writing to the file they
+        hold, which nothing will open again, and every write is lost at the next start. False
+        on PostgreSQL, and before `migrate`."""
+        if self._sqlite_file is None or self._file_identity is None:
+            return False
+        return await asyncio.to_thread(_identity, self._sqlite_file) != self._file_identity
+
     async def reclaim(self) -> None:
         """After an erasure: on SQLite, the write-ahead log (which still holds the deleted
         rows' pages) is copied into the main file, where secure_delete overwrote them, and
@@ -199,6 +215,14 @@ def _sqlite_file(url: str) -> Path | None:
     if not path or path == ":memory:":
         return None
     return Path(path)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

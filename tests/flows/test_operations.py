@@ -9,6 +9,7 @@ import asyncio
 import re
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 import httpx
 import pytest
@@ -475,3 +476,20 @@ async def test_a_registration_goes_on_after_a_restart(
 
     step5 = await answer(user, "23-04-2015", "Paso 5 de 9")
     assert "Paso 4" not in step5["text"]
+
+
+async def test_healthz_says_so_when_the_database_file_is_deleted_under_the_bot(
+    bot_runner: BotUnderTest, make_settings, data_dir: Path, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's files are the server's")
+    running = await bot_runner.start(make_settings())
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(running.link_base + "/healthz")).status_code == 200
+        # A deploy script that empties the data folder: SQLite goes on writing to the files it
+        # holds open, which nothing opens again.
+        for path in data_dir.glob("*.sqlite3*"):
+            path.unlink()
+        health = await client.get(running.link_base + "/healthz")
+    assert health.status_code == 503
+    assert health.json() == {"ok": False, "database": "file gone"}
