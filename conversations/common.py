@@ -21,7 +21,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 
-from bot.i18n import Translate, normalise_locale, translator
+from bot.i18n import N_, Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
 from bot.registration.drafts import DraftRead
 from bot.registration.form import FIELDS_BY_KEY
@@ -42,6 +42,13 @@ ChatMenu = Callable[[Bot, int, str], Awaitable[None]]
 # Where the root puts the registration's `resume`, for the conversations that need it.
 RESUME_KEY = "resume_registration"
 Resume = Callable[[ContextTypes.DEFAULT_TYPE, int, str], Awaitable[bool]]
+
+
+# Said once per flood, to whoever sends too much too fast (bot/safety/flood.py).
+FLOODED = N_(
+    "Recibí muchos mensajes seguidos. Espere unos segundos y escriba de nuevo, un mensaje a la "
+    "vez, por favor."
+)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -12,7 +12,14 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
 from bot.runtime.turns import ARRIVALS_KEY, Arrival, arrive
 from bot.safety.updates import Seen
-from conversations.common import arrived, reply, resume_registration, services, texts
+from conversations.common import (
+    FLOODED,
+    arrived,
+    reply,
+    resume_registration,
+    services,
+    texts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -26,14 +33,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if not admitted:
             if warn and update.effective_chat is not None:
                 _ = texts(update, context)
-                await reply(
-                    update,
-                    context,
-                    _(
-                        "Recibí muchos mensajes seguidos. Espere unos segundos y escriba de "
-                        "nuevo, un mensaje a la vez, por favor."
-                    ),
-                )
+                await reply(update, context, _(FLOODED))
             raise ApplicationHandlerStop
 
     # The ledger's entry and what is kept about the family, read in one transaction committed

@@ -19,6 +19,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 from bot.i18n import translator
 from bot.registration.form import SUMMARY
 from conversations.common import (
+    FLOODED,
     answer_button,
     menu_keyboard,
     password_kept_out,
@@ -214,6 +215,12 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     _ = texts(update, context)
     found = services(context)
+    # Edits stop here, before the guards' flood gate; each may cost a hash's verify below.
+    admitted, warn = found.flood.admit(user.id)
+    if not admitted:
+        if warn:
+            await send_text(context.bot, chat.id, _(FLOODED))
+        return
     draft = await found.registrations.current(user.id)
     # Never an answer, but it may hold the password: one typed into an older message, at the
     # password's question or after it, must leave the chat as a sent one does.

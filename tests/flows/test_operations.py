@@ -106,6 +106,29 @@ async def test_a_flood_is_cut_short_politely_and_others_are_still_answered(
     assert len(flooder.bot_messages) < 45
 
 
+async def test_a_flood_of_edits_is_cut_short_as_one_of_messages_is(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    # At the summary every edit is checked against the password's hash (an Argon2 verify):
+    # edits pass the same gate as messages, or a script could keep the hashing busy.
+    user = telegram.user(user_id=12003)
+    await answer(user, "/crear_cuenta", "Paso 1 de 9")
+    named = await user.send("María José")
+    await user.wait_for(lambda m: "Paso 2 de 9" in m["text"])
+    await answer(user, "Pérez", "Paso 3 de 9")
+    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
+    await answer(user, "23-04-2015", "Paso 5 de 9")
+    await finish_form(user, "edita.mucho@gmail.com")
+    for n in range(45):
+        await user.edit(named, f"María José {n}")
+    await user.wait_for(lambda m: "muchos mensajes" in m["text"], timeout=20)
+    await settle(user)
+    warnings = [text for text in texts_of(user) if "muchos mensajes" in text]
+    assert len(warnings) == 1, texts_of(user)[-5:]
+    # The form is where it was.
+    await press(user, "Crear cuenta", "/validate/")
+
+
 # --- 2b. families side by side ----------------------------------------------------------------
 
 
