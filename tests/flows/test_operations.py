@@ -33,6 +33,7 @@ from tests.support.chat import (
     sent_to,
     settle,
     texts_of,
+    to_the_country,
     url_buttons_of,
 )
 from tests.support.smtp_server import SmtpServer, unused_port
@@ -112,12 +113,7 @@ async def test_a_flood_of_edits_is_cut_short_as_one_of_messages_is(
     # At the summary every edit is checked against the password's hash (an Argon2 verify):
     # edits pass the same gate as messages, or a script could keep the hashing busy.
     user = telegram.user(user_id=12003)
-    await answer(user, "/crear_cuenta", "Paso 1 de 9")
-    named = await user.send("María José")
-    await user.wait_for(lambda m: "Paso 2 de 9" in m["text"])
-    await answer(user, "Pérez", "Paso 3 de 9")
-    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
-    await answer(user, "23-04-2015", "Paso 5 de 9")
+    named, _ = await to_the_country(user)
     await finish_form(user, "edita.mucho@gmail.com")
     for n in range(45):
         await user.edit(named, f"María José {n}")

@@ -14,10 +14,12 @@ from tests.support.chat import (
     PASSWORD,
     answer,
     buttons_of,
+    country_and_email,
     fill_form,
     finish_form,
     from_the_password,
     press,
+    to_the_country,
     to_the_password,
     url_buttons_of,
 )
@@ -261,13 +263,7 @@ async def test_a_message_edited_into_the_password_leaves_the_chat(
     running_bot: RunningBot, telegram: LocalBotApi
 ) -> None:
     user = telegram.user(user_id=6102)
-    await answer(user, "/crear_cuenta", "Paso 1 de 9")
-    named = await user.send("María José")
-    assert "Paso 2 de 9" in (await user.wait_for())["text"]
-    surname = await user.send("Pérez")
-    assert "Paso 3 de 9" in (await user.wait_for())["text"]
-    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
-    await answer(user, "23-04-2015", "Paso 5 de 9")
+    named, surname = await to_the_country(user)
     await finish_form(user, "editada.perez@gmail.com")
 
     # At the summary an edit is checked against the draft's hash, as a sent text is.
@@ -289,15 +285,8 @@ async def test_at_the_passwords_question_an_edited_message_leaves_the_chat(
     running_bot: RunningBot, telegram: LocalBotApi
 ) -> None:
     user = telegram.user(user_id=6103)
-    await answer(user, "/crear_cuenta", "Paso 1 de 9")
-    named = await user.send("María José")
-    assert "Paso 2 de 9" in (await user.wait_for())["text"]
-    await answer(user, "Pérez", "Paso 3 de 9")
-    await press(user, "No tiene segundo apellido", "Paso 4 de 9")
-    await answer(user, "23-04-2015", "Paso 5 de 9")
-    await press(user, "Haití", "Paso 6 de 9")
-    await answer(user, "pregunta.perez@gmail.com", "Paso 7 de 9")
-    await answer(user, "pregunta.perez@gmail.com", "Paso 8 de 9")
+    named, _ = await to_the_country(user)
+    await country_and_email(user, "pregunta.perez@gmail.com")
 
     # Typed into an older message, the password to be would stay there for anyone to read.
     await user.edit(named, "MiClaveNueva2024")

@@ -63,21 +63,31 @@ async def fill_form(user: LocalUser, email: str = "familia.perez@gmail.com") -> 
 
 async def to_the_password(user: LocalUser, email: str = "familia.perez@gmail.com") -> dict:
     """Steps 1 to 7 with good data; returns the password's question (step 8)."""
+    await to_the_country(user)
+    return await country_and_email(user, email)
+
+
+async def to_the_country(user: LocalUser) -> tuple[dict, dict]:
+    """Steps 1 to 4 with good data; returns the family's own messages with the first names
+    and with the father's surname, for a test to edit."""
     await answer(user, "/crear_cuenta", "Paso 1 de 9")
-    await answer(user, "María José", "Paso 2 de 9")
-    await answer(user, "Pérez", "Paso 3 de 9")
+    named = await user.send("María José")
+    await user.wait_for(lambda m: "Paso 2 de 9" in m["text"])
+    surname = await user.send("Pérez")
+    await user.wait_for(lambda m: "Paso 3 de 9" in m["text"])
     await press(user, "No tiene segundo apellido", "Paso 4 de 9")
     await answer(user, "23-04-2015", "Paso 5 de 9")
-    return await _country_and_email(user, email)
+    return named, surname
 
 
 async def finish_form(user: LocalUser, email: str) -> dict:
     """From the country (step 5) on, with good data; returns the summary message."""
-    await _country_and_email(user, email)
+    await country_and_email(user, email)
     return await from_the_password(user)
 
 
-async def _country_and_email(user: LocalUser, email: str) -> dict:
+async def country_and_email(user: LocalUser, email: str) -> dict:
+    """Steps 5 to 7 with good data; returns the password's question (step 8)."""
     await press(user, "Haití", "Paso 6 de 9")
     await answer(user, email, "Paso 7 de 9")
     return await answer(user, email.upper(), "Paso 8 de 9")
