@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -107,12 +108,27 @@ async def _handle_line(line: str, user: LocalUser, show: Callable[[str], None]) 
     await user.send(line.strip())
 
 
+# At the end of the input, how long the bot must have said nothing before the chat ends, and
+# the longest the chat waits for that.
+QUIET_AT_THE_END = 1.0
+SCRIPT_PATIENCE = 30.0
+
+
 async def _stdin_reader() -> tuple[ReadLine, Callable[[], None]]:
     """A non-blocking line reader on stdin, and how to put stdin back as it was."""
     loop = asyncio.get_running_loop()
     try:
         fd = os.dup(sys.stdin.fileno())
     except (AttributeError, OSError, ValueError):
+        return (lambda: asyncio.to_thread(sys.stdin.readline)), lambda: None
+    # Only a terminal, a pipe or a socket can be watched by the loop. A regular file
+    # (`< guion.txt`) or /dev/null (a service's stdin) cannot: asyncio's loop refuses it with
+    # ValueError, but uvloop's libuv aborts the process when epoll does. Reading those never
+    # stalls, so a thread is fine, and it cannot hang the exit the way one waiting on a
+    # terminal would.
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)):
+        os.close(fd)
         return (lambda: asyncio.to_thread(sys.stdin.readline)), lambda: None
     was_blocking = os.get_blocking(fd)
     pipe = os.fdopen(fd, "rb", buffering=0)
@@ -121,9 +137,7 @@ async def _stdin_reader() -> tuple[ReadLine, Callable[[], None]]:
         transport, _ = await loop.connect_read_pipe(
             lambda: asyncio.StreamReaderProtocol(reader), pipe
         )
-    except ValueError:
-        # A regular file (`< guion.txt`) is not a pipe; reading it never stalls, so a thread
-        # is fine, and it cannot hang the exit the way a thread waiting on a terminal would.
+    except (ValueError, OSError):
         pipe.close()
         return (lambda: asyncio.to_thread(sys.stdin.readline)), lambda: None
 
@@ -177,12 +191,16 @@ async def run_terminal_chat(
 
     previous_hook = api.on_bot_message
     shown_texts: dict[int, str] = {}
+    loop = asyncio.get_running_loop()
+    last_heard = loop.time()
 
     def on_bot_message(chat_id: int, message: dict[str, Any]) -> None:
+        nonlocal last_heard
         if previous_hook is not None:
             previous_hook(chat_id, message)
         if chat_id != user_id:
             return
+        last_heard = loop.time()
         text = _content(message)
         # The bot takes the buttons off a question once one is pressed; printing the whole
         # message again for that would only bury the conversation.
@@ -201,6 +219,16 @@ async def run_terminal_chat(
     try:
         while (line := await _next_line(read_line, stop)) is not None:
             await _handle_line(line, user, show)
+            last_heard = loop.time()
+        # The input ended (Ctrl+D, or the end of a script: `python -m bot < guion.txt`): the
+        # replies to its last lines are shown before the bot stops.
+        deadline = loop.time() + SCRIPT_PATIENCE
+        while not stop.is_set() and loop.time() < deadline:
+            quiet = loop.time() - last_heard
+            if quiet >= QUIET_AT_THE_END:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), QUIET_AT_THE_END - quiet)
         show("(fin del chat local)")
     finally:
         api.on_bot_message = previous_hook

@@ -90,6 +90,24 @@ async def test_the_terminal_chat_answers_again_when_started_again_on_the_same_da
         assert await bot.stop(signal.SIGINT) == 0
 
 
+async def test_the_terminal_chat_reads_a_script_file_and_a_closed_input(
+    start_process, tmp_path: Path
+) -> None:
+    # `python -m bot < guion.txt`, or a service whose stdin is /dev/null: neither can be
+    # watched by the event loop (uvloop's libuv would abort on it), so they are read in a thread.
+    script = tmp_path / "guion.txt"
+    script.write_text("/crear_cuenta\nMaría José\n")
+    # The end of the input ends the chat, as Ctrl+D does, once the bot has answered it.
+    with script.open("rb") as given:
+        bot = await start_process(bot_environment(tmp_path), stdin=given)
+        await bot.read_until("Paso 2 de 9")
+        await bot.read_until("fin del chat local")
+        assert await asyncio.wait_for(bot.process.wait(), timeout=15) == 0
+    bot = await start_process(bot_environment(tmp_path), stdin=asyncio.subprocess.DEVNULL)
+    await bot.read_until("fin del chat local")
+    assert await asyncio.wait_for(bot.process.wait(), timeout=15) == 0
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 async def test_the_bot_serves_telegram_and_stops_cleanly_on_a_signal(
     start_process, tmp_path: Path, telegram: LocalBotApi, signum: int

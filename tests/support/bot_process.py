@@ -10,6 +10,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,14 +86,17 @@ async def start_process(tmp_path: Path) -> AsyncIterator:
     """`await start_process(environment)` → a BotProcess; every one is killed at the end."""
     started: list[BotProcess] = []
 
-    async def start(environment: dict[str, str]) -> BotProcess:
+    async def start(
+        environment: dict[str, str], stdin: Any = asyncio.subprocess.PIPE
+    ) -> BotProcess:
+        """`stdin`: a pipe the test types into (`BotProcess.type`), or a file, or DEVNULL."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             cwd=tmp_path,
             env=environment,
-            stdin=asyncio.subprocess.PIPE,
+            stdin=stdin,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             preexec_fn=_die_with_the_tests,
