@@ -25,6 +25,8 @@ from bot.i18n import N_, Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
 from bot.registration.drafts import DraftRead
 from bot.registration.form import FIELDS_BY_KEY
+from bot.registration.results import Valid
+from bot.registration.validation import validate_password
 from bot.runtime.application import SERVICES_KEY
 from bot.services import Services
 from bot.settings import Settings
@@ -343,23 +345,42 @@ async def delete_quietly(message: Message) -> bool:
 
 
 async def password_kept_out(
-    found: Services, draft: RegistrationDraft, message: Message, _: Translate
+    found: Services,
+    draft: RegistrationDraft,
+    message: Message,
+    _: Translate,
+    *,
+    edited: bool = False,
 ) -> list[str]:
-    """Deletes the family's message, sent or edited, if it may hold the password of its
-    registration in progress, and says so (or asks the family to delete it); nothing to say
-    otherwise. At a password's question anything typed may be one, a command included; once
-    both are given, a text is checked against the draft's hash (one Argon2 verify)."""
-    text = message.text
+    """Deletes the family's message (its text, or a photo's caption) if it may hold the
+    password of its registration in progress, and says so (or asks the family to delete it);
+    nothing to say otherwise.
+
+    At a password's question anything typed may be one, a command included, and so may any
+    message edited meanwhile. Past the password's steps, and for an edit at any step once the
+    password is given (a field changed from the summary), a text is checked against the
+    draft's hash: one Argon2 verify, spared for a text that could be no password."""
+    text = message.text or message.caption
     if text is None:
         return []
-    if draft.step in FIELDS_BY_KEY:
-        holds = FIELDS_BY_KEY[draft.step].secret
-    else:
+    asked = FIELDS_BY_KEY.get(draft.step)
+    if asked is not None and asked.secret:
+        holds = True
+    elif asked is None or edited:
         stored = found.registrations.password_hash(draft)
-        holds = stored is not None and await found.accounts.passwords.matches(stored, text)
+        holds = (
+            stored is not None
+            and isinstance(validate_password(text), Valid)
+            and await found.accounts.passwords.matches(stored, text)
+        )
+        edited = False  # it is the password: said so
+    else:
+        return []
     if not holds:
         return []
     if await delete_quietly(message):
+        if edited:
+            return [_("Borré su mensaje editado, por si tenía la contraseña.")]
         return [_("Borré su mensaje con la contraseña, para protegerla.")]
     return [
         _(

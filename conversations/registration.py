@@ -36,6 +36,7 @@ from bot.registration.form import (
     FIELDS,
     FIELDS_BY_KEY,
     HUMAN_CHECK,
+    PASSWORDS_DIFFER,
     SUMMARY,
     SUMMARY_FIELDS,
     position,
@@ -393,14 +394,23 @@ async def _stale_button(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationD
 async def receive_not_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    return await _ask_for_text(context, draft)
+    message = update.effective_message
+    _ = translator(draft.locale)
+    # A photo's caption typed at a password's question may hold it as well as a text would.
+    before = (
+        [] if message is None else await password_kept_out(services(context), draft, message, _)
+    )
+    return await _ask_for_text(context, draft, *before)
 
 
-async def _ask_for_text(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft) -> str:
+async def _ask_for_text(
+    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, *before: str
+) -> str:
     _ = translator(draft.locale)
     return await ask(
         context,
         draft,
+        *before,
         _(
             "Aquí necesito una respuesta escrita con el teclado (no sirven stickers, fotos, audios "
             "ni ubicaciones)."
@@ -466,11 +476,14 @@ async def receive_photo(
     message = update.effective_message
     found = services(context)
     picture = _picture(message) if message is not None else None
-    if message is None or picture is None:
-        return await _ask_for_text(context, draft)
-    if not (found.documents.available and takes_document(draft)):
-        return await _ask_for_text(context, draft)
     _ = translator(draft.locale)
+    if (
+        message is None
+        or picture is None
+        or not (found.documents.available and takes_document(draft))
+    ):
+        before = [] if message is None else await password_kept_out(found, draft, message, _)
+        return await _ask_for_text(context, draft, *before)
     await reply(update, context, _("Estoy leyendo la foto del documento. Tarda unos segundos."))
     image = await _download(picture)
     # Deleted as soon as it is in memory: the chat must not keep a child's document.
@@ -613,8 +626,9 @@ async def receive_out_of_place(
     if draft.step in (HUMAN_CHECK, SUMMARY):
         hint = _("Para seguir, toque uno de los botones.")
     elif asked is not None and asked.secret:
-        # A password that starts with "/" came as a command: what the family meant to answer.
-        hint = _(PASSWORD_STARTS_WITH_SLASH)
+        # A password that starts with "/" came as a command: what the family meant to answer
+        # (at its confirmation, no match, since none starts so).
+        hint = _(PASSWORD_STARTS_WITH_SLASH if asked.confirms is None else PASSWORDS_DIFFER)
     else:
         hint = _(
             "Ese comando no sirve ahora. Responda la pregunta, o escriba /cancelar para salir."

@@ -224,7 +224,7 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     draft = await found.registrations.current(user.id)
     # Never an answer, but it may hold the password: one typed into an older message, at the
     # password's question or after it, must leave the chat as a sent one does.
-    said = [] if draft is None else await password_kept_out(found, draft, message, _)
+    said = [] if draft is None else await password_kept_out(found, draft, message, _, edited=True)
     if _first_time(context):
         if await found.tickets.open_for(user.id) is not None:
             said.append(

@@ -132,17 +132,22 @@ async def _password(text: str, _answers: dict, ctx: FormContext, _chosen: bool) 
     return result
 
 
+PASSWORDS_DIFFER = N_(
+    "Las contraseñas no coinciden. Escriba otra vez la misma contraseña, o toque "
+    "«Cambiar la contraseña» para elegir otra."
+)
+
+
 async def _password_confirmation(
     text: str, _answers: dict[str, Any], ctx: FormContext, _chosen: bool
 ) -> Result:
-    if await ctx.accounts.passwords.matches(str(ctx.repeated), text):
+    # No password passes validate_password unless it may be one (a "/" at its start cannot),
+    # so one that does not is no match, without the verify's ~0.1 s.
+    if isinstance(validate_password(text), Valid) and await ctx.accounts.passwords.matches(
+        str(ctx.repeated), text
+    ):
         return Valid(True)
-    return Invalid(
-        N_(
-            "Las contraseñas no coinciden. Escriba otra vez la misma contraseña, o toque "
-            "«Cambiar la contraseña» para elegir otra."
-        )
-    )
+    return Invalid(PASSWORDS_DIFFER)
 
 
 def _common_countries(locale: str) -> tuple[Choice, ...]:

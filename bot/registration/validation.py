@@ -337,8 +337,8 @@ PASSWORD_TOO_LONG = N_(
     "con letras y números."
 )
 
-# Telegram takes a message that starts with "/" for a command: the bot could never be sent it
-# as an answer, nor at the login.
+# Telegram takes a message that starts with "/" for a command: the form could never be sent it
+# as an answer. (The login still takes one, for an account whose password was set elsewhere.)
 PASSWORD_STARTS_WITH_SLASH = N_(
     "La contraseña no puede empezar con «/»: Telegram la toma por un comando. Elija otra."
 )

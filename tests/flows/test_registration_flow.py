@@ -291,7 +291,39 @@ async def test_at_the_passwords_question_an_edited_message_leaves_the_chat(
     # Typed into an older message, the password to be would stay there for anyone to read.
     await user.edit(named, "MiClaveNueva2024")
     told = await user.wait_for()
-    assert "Borré su mensaje con la contraseña" in told["text"]
+    assert "Borré su mensaje editado, por si tenía la contraseña" in told["text"]
     assert named["message_id"] in user.deleted_message_ids
+    # So would a photo's caption.
+    shown = await user.send_photo("MiClaveNueva2024")
+    told = await user.wait_for()
+    assert "Borré su mensaje con la contraseña" in told["text"] and "Paso 8 de 9" in told["text"]
+    assert shown["message_id"] in user.deleted_message_ids
     # The question still waits for its answer, and nothing given is lost.
     await answer(user, PASSWORD, "Paso 9 de 9")
+
+
+async def test_a_field_changed_from_the_summary_keeps_edits_of_the_password_out_of_the_chat(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6104)
+    named, _ = await to_the_country(user)
+    await finish_form(user, "cambia.perez@gmail.com")
+    await press(user, "Cambiar el correo", "correo")
+    # Back at a field's question, with the password given: an edit is checked against it.
+    await user.edit(named, PASSWORD)
+    told = await user.wait_for()
+    assert "Borré su mensaje con la contraseña" in told["text"]
+    assert named["message_id"] in user.deleted_message_ids
+
+
+async def test_a_command_at_the_passwords_confirmation_is_no_match(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6105)
+    await to_the_password(user, "confirma.perez@gmail.com")
+    await answer(user, PASSWORD, "Paso 9 de 9")
+    slashed = await user.send("/" + PASSWORD)
+    told = await user.wait_for()
+    assert "no coinciden" in told["text"] and "Paso 9 de 9" in told["text"]
+    assert slashed["message_id"] in user.deleted_message_ids
+    await answer(user, PASSWORD, "no es un robot")
