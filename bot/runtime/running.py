@@ -89,6 +89,7 @@ class RunningBot:
         self.settings = settings
         self.wiring = wiring
         self.token = token
+        self._told_file_gone = False  # see `health`
         self.base_url = base_url
         self.on_error = on_error
         self.poll_timeout = poll_timeout
@@ -261,11 +262,14 @@ class RunningBot:
         database = self.services.database
         try:
             if await database.file_replaced():
-                logger.error(
-                    "health check: the database file %s is gone or was replaced since start-up: "
-                    "what the bot writes now is lost when it stops; put it back, or restart",
-                    database.sqlite_file,
-                )
+                if not self._told_file_gone:  # once: a supervisor asks every few seconds
+                    self._told_file_gone = True
+                    logger.error(
+                        "health check: the database file %s is gone or was replaced since "
+                        "start-up: what the bot writes now is lost when it stops; put it back, "
+                        "or restart",
+                        database.sqlite_file,
+                    )
                 return {"ok": False, "database": "file gone"}
             async with database.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))

@@ -498,7 +498,11 @@ async def test_a_registration_goes_on_after_a_restart(
 
 
 async def test_healthz_says_so_when_the_database_file_is_deleted_under_the_bot(
-    bot_runner: BotUnderTest, make_settings, data_dir: Path, database_url: str
+    bot_runner: BotUnderTest,
+    make_settings,
+    data_dir: Path,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL's files are the server's")
@@ -510,5 +514,9 @@ async def test_healthz_says_so_when_the_database_file_is_deleted_under_the_bot(
         for path in data_dir.glob("*.sqlite3*"):
             path.unlink()
         health = await client.get(running.link_base + "/healthz")
-    assert health.status_code == 503
-    assert health.json() == {"ok": False, "database": "file gone"}
+        again = await client.get(running.link_base + "/healthz")
+    assert health.status_code == again.status_code == 503
+    assert health.json() == again.json() == {"ok": False, "database": "file gone"}
+    # Said once in the log, not at every probe.
+    gone = [r for r in caplog.records if "is gone or was replaced" in r.getMessage()]
+    assert len(gone) == 1 and gone[0].levelname == "ERROR"
