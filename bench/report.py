@@ -182,6 +182,11 @@ def _side_by_side(results: dict[str, Any], r: dict[str, Any]) -> list[str]:
         if key == "sustained" and "bounds_around" in y:
             before, after = (b["registrations_per_second"] for b in y["bounds_around"])
             lines.append(f"    Argon2id bound read just before / after: {before:.2f} / {after:.2f}")
+        if key == "sustained" and y.get("hashing_share_of_all_cpu") is not None:
+            lines.append(
+                "    the hashing threads' share of all the CPU used (the bot's and the families'): "
+                f"{y['hashing_share_of_all_cpu']:.0%}"
+            )
         for run, name in ((x, "bare"), (y, "bot")):
             for failure in run["failures"][:2]:
                 lines.append(f"    ! {name}: {_short(failure)}")

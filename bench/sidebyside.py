@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import signal
 import subprocess
@@ -104,7 +105,8 @@ def _by_kind(before: dict[str, float], after: dict[str, float], main: str) -> di
     kinds: dict[str, float] = {}
     for key, seconds in after.items():
         name = key.partition(" ")[2]
-        kind = "event loop" if key.partition(" ")[0] == main else name.rstrip("0123456789_-")
+        # A pool's threads are one kind: "argon2_0" and "argon2_1" are "argon2".
+        kind = "event loop" if key.partition(" ")[0] == main else re.sub(r"[_-]\d+$", "", name)
         kinds[kind] = kinds.get(kind, 0.0) + seconds - before.get(key, 0.0)
     return kinds
 
@@ -312,11 +314,17 @@ async def _sustain(api: LocalBotApi, measured: Measured, load: Load, tag: str) -
         going = False
         await asyncio.gather(*lanes, return_exceptions=True)
     done = sum(started <= t < ended for t in finished)
+    # The hashing threads' share of all the CPU the phase took (the measured process's and
+    # this one's): what the target's ratio would be if the bound were read from these very
+    # hashes, so unmoved by the host's speed drifting between the bound's reads and the phase.
+    everything = phase.cpu_seconds + phase.own_cpu_seconds
+    hashing = phase.threads.get("argon2")
     return {
         **phase.result(),
         "lanes": load.lanes,
         "registrations": done,
         "registrations_per_second": done / (ended - started),
+        "hashing_share_of_all_cpu": hashing / everything if hashing and everything else None,
     }
 
 

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.accounts.argon2_memory import ReusingPasswordHasher
-from bot.priority import run_in_background
+from bot.priority import in_background_named
 
 # The portal's rule is 8 characters or more; the upper bound keeps one hash cheap.
 MIN_PASSWORD_LENGTH = 8
@@ -43,7 +43,7 @@ class PasswordHashing:
             max_workers=parallel or max(1, (os.cpu_count() or 2) // lanes),
             thread_name_prefix="argon2",
             # Below the event loop, with the photo reader (bot/priority.py).
-            initializer=run_in_background,
+            initializer=in_background_named,
         )
 
     def needs_rehash(self, password_hash: str) -> bool:

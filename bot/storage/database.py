@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.priority import name_this_thread
 from bot.storage.files import FILE_MODE, make_private, private_folder
 from bot.storage.migrations import upgrade_to_head
 
@@ -94,7 +95,9 @@ class Database:
         sleep so; in one, each waits only for the ones before it (a millisecond or so each)."""
         if self._thread_engine is not None:
             if self._writer is None:
-                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-run")
+                self._writer = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="sqlite-run", initializer=name_this_thread
+                )
             return await asyncio.get_running_loop().run_in_executor(
                 self._writer, self._run_in_thread, self._thread_engine, work
             )
