@@ -339,9 +339,30 @@ async def delete_quietly(message: Message) -> bool:
     """Deletes a message; returns whether it is gone."""
     try:
         return await message.delete()
+    except BadRequest as error:
+        if "not found" in str(error).lower():
+            return True  # gone already: deleted by an earlier update (two edits in a row)
+        logger.warning("could not delete message %s: %s", message.message_id, error)
+        return False
     except TelegramError as error:
         logger.warning("could not delete message %s: %s", message.message_id, error)
         return False
+
+
+async def delete_at_a_password_question(
+    found: Services, telegram_user_id: int, message: Message | None
+) -> None:
+    """For a message dropped unread (a flood): deleted all the same if the family stands at a
+    password's question, as far as this process knows, since it may hold one. No hashing."""
+    standing = found.registrations.standing(telegram_user_id)
+    asked = FIELDS_BY_KEY.get(standing[1]) if standing is not None else None
+    if (
+        message is not None
+        and (message.text or message.caption)
+        and asked is not None
+        and asked.secret
+    ):
+        await delete_quietly(message)
 
 
 async def password_kept_out(
@@ -357,16 +378,19 @@ async def password_kept_out(
     nothing to say otherwise.
 
     At a password's question anything typed may be one, a command included, and so may any
-    message edited meanwhile. Past the password's steps, and for an edit at any step once the
-    password is given (a field changed from the summary), a text is checked against the
-    draft's hash: one Argon2 verify, spared for a text that could be no password."""
+    message edited meanwhile. Anywhere else once the password is given (the check, the
+    summary, a field changed from it), a text or an edit is checked against the draft's hash:
+    one Argon2 verify, spared for a text that could be no password. Before the password is
+    given, nothing is checked."""
     text = message.text or message.caption
     if text is None:
         return []
     asked = FIELDS_BY_KEY.get(draft.step)
     if asked is not None and asked.secret:
         holds = True
-    elif asked is None or edited:
+    else:
+        # Once the password is given, a field changed from the summary is asked again: the
+        # password typed there would be saved, and shown back, as a name.
         stored = found.registrations.password_hash(draft)
         holds = (
             stored is not None
@@ -374,8 +398,6 @@ async def password_kept_out(
             and await found.accounts.passwords.matches(stored, text)
         )
         edited = False  # it is the password: said so
-    else:
-        return []
     if not holds:
         return []
     if await delete_quietly(message):

@@ -15,6 +15,7 @@ from bot.safety.updates import Seen
 from conversations.common import (
     FLOODED,
     arrived,
+    delete_at_a_password_question,
     reply,
     resume_registration,
     services,
@@ -31,6 +32,7 @@ async def guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if user is not None and update.callback_query is None:
         admitted, warn = found.flood.admit(user.id)
         if not admitted:
+            await delete_at_a_password_question(found, user.id, update.effective_message)
             if warn and update.effective_chat is not None:
                 _ = texts(update, context)
                 await reply(update, context, _(FLOODED))

@@ -363,6 +363,10 @@ async def receive_text(
         )
     # Deleted before anything else is done with it: the chat must not keep a password.
     before = await password_kept_out(found, draft, message, _)
+    if before and not FIELDS_BY_KEY[draft.step].secret:
+        # The password itself, typed at another field's question (changed from the summary):
+        # never an answer, which the summary would show.
+        return await ask(context, draft, *before)
     if not draft.answers:
         await found.privacy.accept(draft.telegram_user_id)  # as the notice said it would be
     result = await found.registrations.answer(draft, message.text)

@@ -21,6 +21,7 @@ from bot.registration.form import SUMMARY
 from conversations.common import (
     FLOODED,
     answer_button,
+    delete_at_a_password_question,
     menu_keyboard,
     password_kept_out,
     resume_registration,
@@ -218,6 +219,7 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # Edits stop here, before the guards' flood gate; each may cost a hash's verify below.
     admitted, warn = found.flood.admit(user.id)
     if not admitted:
+        await delete_at_a_password_question(found, user.id, message)
         if warn:
             await send_text(context.bot, chat.id, _(FLOODED))
         return

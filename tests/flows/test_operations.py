@@ -34,6 +34,7 @@ from tests.support.chat import (
     settle,
     texts_of,
     to_the_country,
+    to_the_password,
     url_buttons_of,
 )
 from tests.support.smtp_server import SmtpServer, unused_port
@@ -123,6 +124,19 @@ async def test_a_flood_of_edits_is_cut_short_as_one_of_messages_is(
     assert len(warnings) == 1, texts_of(user)[-5:]
     # The form is where it was.
     await press(user, "Crear cuenta", "/validate/")
+
+
+async def test_a_password_sent_in_a_flood_is_deleted_though_it_is_not_read(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=12004)
+    await to_the_password(user, "flood.clave@gmail.com")
+    for n in range(31):
+        await user.send(f"intento {n}")
+    dropped = await user.send("MiClaveDuranteElFlood")
+    await user.wait_for(lambda m: "muchos mensajes" in m["text"], timeout=20)
+    await settle(user)
+    assert dropped["message_id"] in user.deleted_message_ids
 
 
 # --- 2b. families side by side ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from tests.support.chat import (
     finish_form,
     from_the_password,
     press,
+    settle,
     to_the_country,
     to_the_password,
     url_buttons_of,
@@ -327,3 +328,32 @@ async def test_a_command_at_the_passwords_confirmation_is_no_match(
     assert "no coinciden" in told["text"] and "Paso 9 de 9" in told["text"]
     assert slashed["message_id"] in user.deleted_message_ids
     await answer(user, PASSWORD, "no es un robot")
+
+
+async def test_the_password_typed_as_a_changed_field_is_never_kept_nor_shown(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6106)
+    await fill_form(user, "cambia.nombre@gmail.com")
+    await press(user, "Nombre", "Paso 1 de 9")
+    typed = await user.send(PASSWORD)
+    told = await user.wait_for()
+    assert "Borré su mensaje con la contraseña" in told["text"] and "Paso 1 de 9" in told["text"]
+    assert typed["message_id"] in user.deleted_message_ids
+    summary = await answer(user, "Ana Luisa", "Revise los datos")
+    assert "Ana Luisa" in summary["text"]
+    assert all(PASSWORD not in m.get("text", "") for m in user.bot_messages)
+
+
+async def test_two_edits_into_the_password_in_a_row_are_never_told_it_stayed(
+    running_bot: RunningBot, telegram: LocalBotApi
+) -> None:
+    user = telegram.user(user_id=6107)
+    named, _ = await to_the_country(user)
+    await finish_form(user, "dos.ediciones@gmail.com")
+    await user.edit(named, PASSWORD)
+    await user.edit(named, PASSWORD)  # its message is gone by the time the bot reads it
+    await user.wait_for(lambda m: "Borré su mensaje con la contraseña" in m["text"])
+    await settle(user)
+    assert named["message_id"] in user.deleted_message_ids
+    assert not [m for m in user.bot_messages if "No pude borrar" in m.get("text", "")]
