@@ -18,6 +18,7 @@ from tests.support.chat import (
     fill_form,
     finish_form,
     from_the_password,
+    kept_out,
     press,
     settle,
     to_the_country,
@@ -268,12 +269,10 @@ async def test_a_message_edited_into_the_password_leaves_the_chat(
     await finish_form(user, "editada.perez@gmail.com")
 
     # At the summary an edit is checked against the draft's hash, as a sent text is.
-    await user.edit(named, PASSWORD)
-    told = await user.wait_for()
-    assert "Borré su mensaje con la contraseña" in told["text"]
+    edited = await user.edit(named, PASSWORD)
+    told = await kept_out(user, edited, "Borré su mensaje con la contraseña")
     # The summary is already there: the notice points to its buttons, not to one to come.
     assert "toque su botón en el resumen" in told["text"] and "Al final" not in told["text"]
-    assert named["message_id"] in user.deleted_message_ids
     # Another edit that is not the password stays, and the notice is not said twice.
     await user.edit(surname, "Pérez Soto")
     await answer(user, "¿y ahora?", "toque uno de los botones")
@@ -290,15 +289,12 @@ async def test_at_the_passwords_question_an_edited_message_leaves_the_chat(
     await country_and_email(user, "pregunta.perez@gmail.com")
 
     # Typed into an older message, the password to be would stay there for anyone to read.
-    await user.edit(named, "MiClaveNueva2024")
-    told = await user.wait_for()
-    assert "Borré su mensaje editado, por si tenía la contraseña" in told["text"]
-    assert named["message_id"] in user.deleted_message_ids
+    edited = await user.edit(named, "MiClaveNueva2024")
+    await kept_out(user, edited, "Borré su mensaje editado, por si tenía la contraseña")
     # So would a photo's caption.
     shown = await user.send_photo("MiClaveNueva2024")
-    told = await user.wait_for()
-    assert "Borré su mensaje con la contraseña" in told["text"] and "Paso 8 de 9" in told["text"]
-    assert shown["message_id"] in user.deleted_message_ids
+    told = await kept_out(user, shown, "Borré su mensaje con la contraseña")
+    assert "Paso 8 de 9" in told["text"]
     # The question still waits for its answer, and nothing given is lost.
     await answer(user, PASSWORD, "Paso 9 de 9")
 
@@ -311,10 +307,8 @@ async def test_a_field_changed_from_the_summary_keeps_edits_of_the_password_out_
     await finish_form(user, "cambia.perez@gmail.com")
     await press(user, "Cambiar el correo", "correo")
     # Back at a field's question, with the password given: an edit is checked against it.
-    await user.edit(named, PASSWORD)
-    told = await user.wait_for()
-    assert "Borré su mensaje con la contraseña" in told["text"]
-    assert named["message_id"] in user.deleted_message_ids
+    edited = await user.edit(named, PASSWORD)
+    await kept_out(user, edited, "Borré su mensaje con la contraseña")
 
 
 async def test_a_command_at_the_passwords_confirmation_is_no_match(
@@ -324,9 +318,8 @@ async def test_a_command_at_the_passwords_confirmation_is_no_match(
     await to_the_password(user, "confirma.perez@gmail.com")
     await answer(user, PASSWORD, "Paso 9 de 9")
     slashed = await user.send("/" + PASSWORD)
-    told = await user.wait_for()
-    assert "no coinciden" in told["text"] and "Paso 9 de 9" in told["text"]
-    assert slashed["message_id"] in user.deleted_message_ids
+    told = await kept_out(user, slashed, "no coinciden")
+    assert "Paso 9 de 9" in told["text"]
     await answer(user, PASSWORD, "no es un robot")
 
 
@@ -337,9 +330,8 @@ async def test_the_password_typed_as_a_changed_field_is_never_kept_nor_shown(
     await fill_form(user, "cambia.nombre@gmail.com")
     await press(user, "Nombre", "Paso 1 de 9")
     typed = await user.send(PASSWORD)
-    told = await user.wait_for()
-    assert "Borré su mensaje con la contraseña" in told["text"] and "Paso 1 de 9" in told["text"]
-    assert typed["message_id"] in user.deleted_message_ids
+    told = await kept_out(user, typed, "Borré su mensaje con la contraseña")
+    assert "Paso 1 de 9" in told["text"]
     summary = await answer(user, "Ana Luisa", "Revise los datos")
     assert "Ana Luisa" in summary["text"]
     assert all(PASSWORD not in m.get("text", "") for m in user.bot_messages)

@@ -117,6 +117,15 @@ async def open_ticket(family: LocalUser, group: LocalGroup, number: int = 1) -> 
     return await group.wait_for(lambda m: f"Consulta #{number}" in (m.get("text") or ""))
 
 
+async def kept_out(user: LocalUser, sent: dict, said: str) -> dict:
+    """The bot's next reply, which must say `said`, with `sent` (the family's message, sent
+    or edited) gone from the chat: what a message that may hold the password gets."""
+    told = await user.wait_for()
+    assert said in told["text"], told["text"]
+    assert sent["message_id"] in user.deleted_message_ids
+    return told
+
+
 async def settle(user: LocalUser, quiet: float = 0.5, timeout: float = 5.0) -> None:  # noqa: ASYNC109
     """Waits until the bot has sent this person nothing new for `quiet` seconds."""
     async with asyncio.timeout(timeout):
