@@ -24,7 +24,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes
 from bot.i18n import N_, Translate, normalise_locale, translator
 from bot.portal import TRAMITES, Home
 from bot.registration.drafts import DraftRead
-from bot.registration.form import FIELDS_BY_KEY
+from bot.registration.form import asks_a_secret
 from bot.registration.results import Valid
 from bot.registration.validation import validate_password
 from bot.runtime.application import SERVICES_KEY
@@ -355,12 +355,11 @@ async def delete_at_a_password_question(
     """For a message dropped unread (a flood): deleted all the same if the family stands at a
     password's question, as far as this process knows, since it may hold one. No hashing."""
     standing = found.registrations.standing(telegram_user_id)
-    asked = FIELDS_BY_KEY.get(standing[1]) if standing is not None else None
     if (
         message is not None
         and (message.text or message.caption)
-        and asked is not None
-        and asked.secret
+        and standing is not None
+        and asks_a_secret(standing[1])
     ):
         await delete_quietly(message)
 
@@ -385,23 +384,20 @@ async def password_kept_out(
     text = message.text or message.caption
     if text is None:
         return []
-    asked = FIELDS_BY_KEY.get(draft.step)
-    if asked is not None and asked.secret:
-        holds = True
-    else:
-        # Once the password is given, a field changed from the summary is asked again: the
-        # password typed there would be saved, and shown back, as a name.
+    # At a password's question an edit is deleted on suspicion; anywhere else, only once it
+    # proves to be the password. (A field changed from the summary is asked again there: the
+    # password typed at it would be saved, and shown back, as a name.)
+    suspected = asks_a_secret(draft.step)
+    if not suspected:
         stored = found.registrations.password_hash(draft)
-        holds = (
+        if not (
             stored is not None
             and isinstance(validate_password(text), Valid)
             and await found.accounts.passwords.matches(stored, text)
-        )
-        edited = False  # it is the password: said so
-    if not holds:
-        return []
+        ):
+            return []
     if await delete_quietly(message):
-        if edited:
+        if suspected and edited:
             return [_("Borré su mensaje editado, por si tenía la contraseña.")]
         return [_("Borré su mensaje con la contraseña, para protegerla.")]
     return [

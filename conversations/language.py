@@ -33,7 +33,14 @@ def choose_in_every_language() -> str:
 
 async def show_languages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await settle_button(update)
-    await reply(update, context, choose_in_every_language(), keyboard([language_row()]))
+    await _offer_languages(update, context)
+
+
+async def _offer_languages(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, *before: str
+) -> None:
+    text = "\n\n".join((*before, choose_in_every_language()))
+    await reply(update, context, text, keyboard([language_row()]))
 
 
 async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -43,13 +50,7 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if user is None or locale is None:
         # A button of an older list (a language no longer offered), or forged: said so, and
         # the list as it is now.
-        stale = texts(update, context)("Este botón ya no sirve.")
-        await reply(
-            update,
-            context,
-            f"{stale}\n\n{choose_in_every_language()}",
-            keyboard([language_row()]),
-        )
+        await _offer_languages(update, context, texts(update, context)("Este botón ya no sirve."))
         return
     found = services(context)
     await found.languages.choose(user.id, locale)

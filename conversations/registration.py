@@ -39,6 +39,7 @@ from bot.registration.form import (
     PASSWORDS_DIFFER,
     SUMMARY,
     SUMMARY_FIELDS,
+    asks_a_secret,
     position,
     summary,
     takes_document,
@@ -363,7 +364,7 @@ async def receive_text(
         )
     # Deleted before anything else is done with it: the chat must not keep a password.
     before = await password_kept_out(found, draft, message, _)
-    if before and not FIELDS_BY_KEY[draft.step].secret:
+    if before and not asks_a_secret(draft.step):
         # The password itself, typed at another field's question (changed from the summary):
         # never an answer, which the summary would show.
         return await ask(context, draft, *before)
@@ -398,19 +399,17 @@ async def _stale_button(context: ContextTypes.DEFAULT_TYPE, draft: RegistrationD
 async def receive_not_text(
     update: Update, context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft
 ) -> str | int:
-    message = update.effective_message
+    return await _ask_for_text(context, draft, update.effective_message)
+
+
+async def _ask_for_text(
+    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, message: Message | None
+) -> str:
     _ = translator(draft.locale)
     # A photo's caption typed at a password's question may hold it as well as a text would.
     before = (
         [] if message is None else await password_kept_out(services(context), draft, message, _)
     )
-    return await _ask_for_text(context, draft, *before)
-
-
-async def _ask_for_text(
-    context: ContextTypes.DEFAULT_TYPE, draft: RegistrationDraft, *before: str
-) -> str:
-    _ = translator(draft.locale)
     return await ask(
         context,
         draft,
@@ -480,14 +479,11 @@ async def receive_photo(
     message = update.effective_message
     found = services(context)
     picture = _picture(message) if message is not None else None
+    if message is None or picture is None:
+        return await _ask_for_text(context, draft, message)
+    if not (found.documents.available and takes_document(draft)):
+        return await _ask_for_text(context, draft, message)
     _ = translator(draft.locale)
-    if (
-        message is None
-        or picture is None
-        or not (found.documents.available and takes_document(draft))
-    ):
-        before = [] if message is None else await password_kept_out(found, draft, message, _)
-        return await _ask_for_text(context, draft, *before)
     await reply(update, context, _("Estoy leyendo la foto del documento. Tarda unos segundos."))
     image = await _download(picture)
     # Deleted as soon as it is in memory: the chat must not keep a child's document.

@@ -16,8 +16,10 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, TypeHandler
 
-from bot.i18n import translator
+from bot.i18n import Translate, translator
 from bot.registration.form import SUMMARY
+from bot.services import Services
+from bot.storage import RegistrationDraft
 from conversations.common import (
     FLOODED,
     answer_button,
@@ -228,33 +230,31 @@ async def _family_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # password's question or after it, must leave the chat as a sent one does.
     said = [] if draft is None else await password_kept_out(found, draft, message, _, edited=True)
     if _first_time(context):
-        if await found.tickets.open_for(user.id) is not None:
-            said.append(
-                _(
-                    "Los voluntarios no ven los cambios de un mensaje editado. Si quiere corregir "
-                    "algo, envíe un mensaje nuevo."
-                )
-            )
-        elif draft is not None and draft.step == SUMMARY:
-            said.append(
-                _(
-                    "Editar un mensaje no cambia la respuesta que ya dio. Para corregir un "
-                    "dato, toque su botón en el resumen."
-                )
-            )
-        elif draft is not None:
-            said.append(
-                _(
-                    "Editar un mensaje no cambia la respuesta que ya dio. Al final verá un "
-                    "resumen con un botón para corregir cada dato."
-                )
-            )
-        else:
-            said.append(
-                _("Editar un mensaje no cambia nada. Si quiere decir otra cosa, envíe un mensaje.")
-            )
+        said.append(await _edit_notice(found, user.id, draft, _))
     if said:
         await send_text(context.bot, chat.id, "\n\n".join(said))
+
+
+async def _edit_notice(
+    found: Services, telegram_user_id: int, draft: RegistrationDraft | None, _: Translate
+) -> str:
+    """How the family can say what it meant, where it stands."""
+    if await found.tickets.open_for(telegram_user_id) is not None:
+        return _(
+            "Los voluntarios no ven los cambios de un mensaje editado. Si quiere corregir algo, "
+            "envíe un mensaje nuevo."
+        )
+    if draft is None:
+        return _("Editar un mensaje no cambia nada. Si quiere decir otra cosa, envíe un mensaje.")
+    if draft.step == SUMMARY:
+        return _(
+            "Editar un mensaje no cambia la respuesta que ya dio. Para corregir un dato, toque "
+            "su botón en el resumen."
+        )
+    return _(
+        "Editar un mensaje no cambia la respuesta que ya dio. Al final verá un resumen con un "
+        "botón para corregir cada dato."
+    )
 
 
 async def _stale_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

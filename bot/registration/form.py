@@ -260,6 +260,13 @@ SUMMARY_KEYS = frozenset(form_field.key for form_field in SUMMARY_FIELDS)
 DOCUMENT_FIELDS = tuple(form_field for form_field in FIELDS if form_field.document is not None)
 
 
+def asks_a_secret(step: str) -> bool:
+    """Whether the step is a password's question: its answer is deleted from the chat, and
+    anything typed there may be a password."""
+    asking = FIELDS_BY_KEY.get(step)
+    return asking is not None and asking.secret
+
+
 def takes_document(draft: RegistrationDraft) -> bool:
     """Whether the draft is at a question a photo of the document may answer."""
     asking = FIELDS_BY_KEY.get(draft.step)
